@@ -1,0 +1,1 @@
+"""Polybot: a single-user trading bot for Polymarket prediction markets."""

@@ -1,0 +1,1 @@
+"""All I/O lives here: feeds, executors, storage, notifiers, clocks."""

@@ -1,0 +1,1 @@
+"""Executors turn SubmitOrder actions into fills: paper (simulated on the book) or live."""

@@ -1,0 +1,1 @@
+"""Feeds produce engine events: the offline simulator, recorded-data replay, and (later) live."""

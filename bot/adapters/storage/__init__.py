@@ -1,0 +1,1 @@
+"""Persistence: the DuckDB store (single writer), state.json, Parquet snapshots, command inbox."""

@@ -1,0 +1,76 @@
+"""What flows out of the engine. The runtime routes each to an executor, the store or notifiers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.domain.orders import Order
+from bot.domain.positions import ClosedTrade
+from bot.domain.risk import RiskDecision
+from bot.domain.signals import Signal
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitOrder:
+    order: Order
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrder:
+    client_order_id: str
+    reason: str
+
+
+class NotifyKind(StrEnum):
+    ENTRY = "entry"
+    EXIT = "exit"
+    SPIKE = "spike"
+    RISK = "risk"
+    COMMAND = "command"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Notify:
+    kind: NotifyKind
+    text: str
+    ts_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class RecordSignal:
+    signal: Signal
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRisk:
+    decision: RiskDecision
+
+
+@dataclass(frozen=True, slots=True)
+class RecordTrade:
+    trade: ClosedTrade
+
+
+@dataclass(frozen=True, slots=True)
+class RecordJournal:
+    """One line of the audit journal: every decision the engine takes, in plain English."""
+
+    ts_ms: int
+    kind: str
+    text: str
+    ref: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CommandDone:
+    command_id: str
+    ok: bool
+    text: str
+    ts_ms: int
+
+
+Action = (
+    SubmitOrder | CancelOrder | Notify | RecordSignal | RecordRisk | RecordTrade | RecordJournal | CommandDone
+)
