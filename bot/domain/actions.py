@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.domain.orders import Order
-from bot.domain.positions import ClosedTrade
+from decimal import Decimal
+
+from bot.domain.market import Market
+from bot.domain.orders import Fill, Order
+from bot.domain.positions import ClosedTrade, Position
 from bot.domain.risk import RiskDecision
 from bot.domain.signals import Signal
 
@@ -71,6 +74,35 @@ class CommandDone:
     ts_ms: int
 
 
+@dataclass(frozen=True, slots=True)
+class SettleFill:
+    """A fill that needs no venue (a resolution payout): persist it, then report it back."""
+
+    fill: Fill
+
+
+@dataclass(frozen=True, slots=True)
+class RecordMarket:
+    market: Market
+
+
+@dataclass(frozen=True, slots=True)
+class RecordPosition:
+    """The position's exit plan changed (or it closed: ``position`` is None)."""
+
+    token_id: str
+    position: Position | None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordEquity:
+    ts_ms: int
+    cash_usd: Decimal
+    positions_value_usd: Decimal
+    equity_usd: Decimal
+
+
 Action = (
     SubmitOrder | CancelOrder | Notify | RecordSignal | RecordRisk | RecordTrade | RecordJournal | CommandDone
+    | SettleFill | RecordMarket | RecordPosition | RecordEquity
 )

@@ -1,0 +1,37 @@
+"""Two-sided CUSUM change-point detector (Page's recursion), reset after each alarm.
+
+    S+_t = max(0, S+_{t-1} + (x_t - target_t) - k)
+    S-_t = max(0, S-_{t-1} + (target_t - x_t) - k)
+
+An alarm fires when either sum exceeds the threshold h; both sums then restart from zero.
+The target is supplied per tick (Polybot uses the EWMA mean before the new price).
+"""
+
+from __future__ import annotations
+
+
+class Cusum:
+    __slots__ = ("slack", "threshold", "pos", "neg")
+
+    def __init__(self, slack: float, threshold: float) -> None:
+        self.slack = slack
+        self.threshold = threshold
+        self.pos = 0.0
+        self.neg = 0.0
+
+    def update(self, x: float, target: float) -> int:
+        """Feed one price; returns +1 (upward alarm), -1 (downward alarm) or 0."""
+        deviation = x - target
+        pos = self.pos + deviation - self.slack
+        neg = self.neg - deviation - self.slack
+        self.pos = pos if pos > 0.0 else 0.0
+        self.neg = neg if neg > 0.0 else 0.0
+        if self.pos > self.threshold:
+            return 1
+        if self.neg > self.threshold:
+            return -1
+        return 0
+
+    def reset(self) -> None:
+        self.pos = 0.0
+        self.neg = 0.0

@@ -1,0 +1,591 @@
+"""The engine: ``process(event) -> list[Action]``, the one brain behind live, paper, replay and backtest.
+
+Pure and single-threaded: time comes only on events, nothing here touches a file, socket or
+clock. The pipeline per book update is tracker -> detectors -> strategy -> risk -> order, and
+for held tokens the exit rules; fills (from whichever executor) drive the portfolio.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import deque
+from dataclasses import dataclass
+from decimal import Decimal
+
+from bot.config.schema import Settings
+from bot.core import explain, risk
+from bot.core.detectors.spike import DetectorParams, SpikeDetector
+from bot.core.exits import exit_due, trail
+from bot.core.portfolio import Portfolio
+from bot.core.strategies import spike_hunter
+from bot.core.tracker import SeriesBank, TokenState
+from bot.domain.actions import (
+    Action, CommandDone, Notify, NotifyKind, RecordEquity, RecordJournal, RecordMarket, RecordPosition,
+    RecordRisk, RecordSignal, RecordTrade, SettleFill, SubmitOrder,
+)
+from bot.domain.book import Book
+from bot.domain.events import (
+    BookUpdate, Command, CommandKind, Event, FillReport, MarketDelisted, MarketListed, OrderReport,
+    Resolution, Timer,
+)
+from bot.domain.market import Market
+from bot.domain.money import ONE, SHARE_STEP, ZERO, dec, floor_to, price_from_float, usd
+from bot.domain.orders import Fill, Order, OrderIntent, OrderStatus, OrderType, Purpose, Side
+from bot.domain.positions import ClosedTrade, Position
+from bot.domain.risk import Refused
+from bot.domain.signals import Decision, Signal
+
+RECENT = 20
+
+
+@dataclass(frozen=True, slots=True)
+class _EntryPlan:
+    stop_distance: Decimal
+    target_distance: Decimal
+
+
+def client_order_id(key: str) -> str:
+    """Deterministic id: the same decision always maps to the same order, so a restart or a
+    repeated command can never place it twice."""
+    return "pb-" + hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+def detector_params(settings: Settings) -> DetectorParams:
+    d = settings.detection
+    return DetectorParams(d.ewma_span, d.ewma_multiplier, d.cusum_slack, d.cusum_threshold, d.roc_periods,
+                          d.warmup_points)
+
+
+class Engine:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._params = detector_params(settings)
+        self.markets: dict[str, Market] = {}
+        self.market_of: dict[str, Market] = {}
+        self.tokens: dict[str, TokenState] = {}
+        self.detectors: dict[str, SpikeDetector] = {}
+        self.series = SeriesBank(settings.detection.window_points)
+        self.inactive: set[str] = set()  # delisted or resolved markets: no new entries
+        self.portfolio = Portfolio(settings.money.starting_capital_usd)
+        self.orders: dict[str, tuple[Order, OrderStatus]] = {}
+        self.inflight: dict[str, str] = {}  # token_id -> client order id
+        self._plans: dict[str, _EntryPlan] = {}
+        self.paused = False
+        self.entries_stopped = False
+        self.kill_switch = False
+        self.breaker_until_ms: int | None = None
+        self.now_ms = 0
+        self.counters: dict[str, int] = {"events": 0, "book_updates": 0, "signals": 0, "orders": 0, "fills": 0}
+        self.dropped: dict[str, int] = {}
+        self.recent_signals: deque[Signal] = deque(maxlen=RECENT)
+        self.recent_trades: deque[ClosedTrade] = deque(maxlen=RECENT)
+        self.markers: dict[str, deque[tuple[int, float, str, str]]] = {}
+        self.commands_done: deque[CommandDone] = deque(maxlen=RECENT)
+        self._last_equity_ms = -1
+        self._warned_day = -1
+        self._exit_blocked: set[str] = set()
+
+    # -- the one entry point -------------------------------------------------------------------
+    def process(self, event: Event) -> list[Action]:
+        self.counters["events"] += 1
+        if event.ts_ms > self.now_ms:
+            self.now_ms = event.ts_ms
+        if isinstance(event, BookUpdate):
+            return self._on_book(event)
+        if isinstance(event, FillReport):
+            return self._on_fill(event.fill)
+        if isinstance(event, OrderReport):
+            return self._on_order_report(event)
+        if isinstance(event, Timer):
+            return self._on_timer(event.ts_ms)
+        if isinstance(event, MarketListed):
+            return self._on_listed(event.market)
+        if isinstance(event, MarketDelisted):
+            self.inactive.add(event.market_id)
+            return [RecordJournal(event.ts_ms, "delisted", f"Stopped watching {event.market_id}: {event.reason}.",
+                                  event.market_id)]
+        if isinstance(event, Resolution):
+            return self._on_resolution(event)
+        if isinstance(event, Command):
+            return self._on_command(event)
+        raise TypeError(f"unknown event {type(event).__name__}")
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Hot reload: thresholds and limits change now; statistics carry on."""
+        self.settings = settings
+        self._params = detector_params(settings)
+        for detector in self.detectors.values():
+            detector.retune(self._params)
+
+    # -- market data ---------------------------------------------------------------------------
+    def _on_listed(self, market: Market) -> list[Action]:
+        self.markets[market.market_id] = market
+        self.inactive.discard(market.market_id)
+        for token in market.tokens:
+            self.market_of[token.token_id] = market
+            if token.token_id not in self.tokens:
+                self.tokens[token.token_id] = TokenState(token.token_id)
+        primary = market.primary.token_id
+        if primary not in self.detectors:
+            self.detectors[primary] = SpikeDetector(self._params)
+            self.series.slot(primary)
+        return [RecordMarket(market)]
+
+    def _drop(self, reason: str) -> list[Action]:
+        self.dropped[reason] = self.dropped.get(reason, 0) + 1
+        return []
+
+    def _on_book(self, update: BookUpdate) -> list[Action]:
+        book = update.book
+        state = self.tokens.get(book.token_id)
+        if state is None:
+            return self._drop("unknown_token")
+        if update.ts_ms < state.ts_ms:
+            return self._drop("stale")
+        bid, ask = book.best_bid, book.best_ask
+        if (bid is not None and not 0.0 <= bid <= 1.0) or (ask is not None and not 0.0 <= ask <= 1.0) \
+                or (bid is not None and ask is not None and bid >= ask):
+            return self._drop("bad_book")  # adapters validate fully; this guards the top of book
+        self.counters["book_updates"] += 1
+        state.book = book
+        state.ts_ms = update.ts_ms
+        state.updates += 1
+        if update.last_trade_price is not None:
+            state.last_trade_price = update.last_trade_price
+        actions: list[Action] = []
+        detector = self.detectors.get(book.token_id)
+        if detector is not None and bid is not None and ask is not None:
+            alarm = detector.update((bid + ask) / 2.0)
+            slot = self.series.slot(book.token_id)
+            self.series.append(slot, (update.ts_ms, detector.price, detector.mean, detector.upper, detector.lower,
+                                      detector.cusum.pos, detector.cusum.neg))
+            if alarm:
+                actions = self._on_alarm(alarm, detector, book.token_id, slot, update.ts_ms)
+        if book.token_id in self.portfolio.positions:
+            actions.extend(self._check_exit(book.token_id, update.ts_ms))
+        return actions
+
+    # -- entries -------------------------------------------------------------------------------
+    def _on_alarm(self, alarm: int, detector: SpikeDetector, token_id: str, slot: int, ts_ms: int) -> list[Action]:
+        market = self.market_of[token_id]
+        params = self.settings.strategies.spike_hunter
+        books = {t.token_id: self.tokens[t.token_id].book for t in market.tokens}
+        window_s = self.settings.detection.window_points * self.settings.runtime.cycle_s
+        call = spike_hunter.evaluate(alarm, detector, self.series.oldest_price(slot), window_s, market, books,
+                                     self.settings.detection, params, self.settings.money, self.settings.execution,
+                                     ts_ms)
+        self.counters["signals"] += 1
+        actions: list[Action] = []
+        if not params.enabled:
+            decision, reason = Decision.REFUSED, explain.skip_sentence(call.sentence, "spike_hunter is switched off.")
+        elif market.market_id in self.inactive:
+            decision, reason = Decision.REFUSED, explain.skip_sentence(call.sentence, "the market is no longer open.")
+        elif not call.agreed:
+            failed = ", ".join(layer.name for layer in call.layers if not layer.passed)
+            decision, reason = Decision.LAYERS_DISAGREE, explain.skip_sentence(call.sentence, f"{failed} did not agree.")
+        elif call.intent is None:
+            decision, reason = Decision.REFUSED, explain.skip_sentence(call.sentence, call.problem + ".")
+        else:
+            outcome = call.target.outcome
+            submitted = self._submit(call.intent, actions,
+                                     plan=self._plan(call.intent.limit_price, detector.std, market.tick_size))
+            if isinstance(submitted, Refused):
+                decision = Decision.HELD if submitted.code.value == "already_held" else Decision.REFUSED
+                reason = explain.skip_sentence(call.sentence, submitted.text)
+            else:
+                decision = Decision.TRADED
+                reason = f"Buying {outcome} (up to {call.intent.limit_price}) because {call.sentence}."
+        signal = Signal(
+            signal_id=f"{market.primary.token_id}-{ts_ms}", strategy=spike_hunter.NAME, market_id=market.market_id,
+            token_id=market.primary.token_id, ts_ms=ts_ms, direction=call.direction, price=detector.price,
+            move=call.move, layers=call.layers, decision=decision, reason=reason,
+        )
+        self.recent_signals.appendleft(signal)
+        actions.insert(0, RecordSignal(signal))
+        if self.settings.notifications.on_spike:
+            actions.append(Notify(NotifyKind.SPIKE, reason, ts_ms))
+        return actions
+
+    def _plan(self, price: Decimal, volatility: float, tick: Decimal) -> _EntryPlan:
+        e = self.settings.exits
+        stop, target = spike_hunter.stop_and_target(price, volatility, tick, e.stop_loss_pct, e.take_profit_pct,
+                                                    e.atr_stop, e.atr_profit)
+        return _EntryPlan(stop, target)
+
+    def risk_picture(self, intent: OrderIntent) -> risk.RiskPicture:
+        p = self.portfolio
+        market = self.markets.get(intent.market_id)
+        bids = self.bids_of_positions()
+        positions_value, unrealised = p.marks(bids)
+        inflight_buys = sum(
+            (order.intent.notional_usd for order, _ in self.orders.values()
+             if order.intent.side is Side.BUY and order.client_order_id in self.inflight.values()),
+            ZERO,
+        )
+        inflight_market = sum(
+            (order.intent.notional_usd for order, _ in self.orders.values()
+             if order.intent.market_id == intent.market_id and order.intent.side is Side.BUY
+             and order.client_order_id in self.inflight.values()),
+            ZERO,
+        )
+        held = p.positions.get(intent.token_id)
+        strategy_limit = getattr(self.settings.strategies, intent.strategy, None)
+        return risk.RiskPicture(
+            paused=self.paused, entries_stopped=self.entries_stopped, kill_switch=self.kill_switch,
+            breaker_until_ms=self.breaker_until_ms, consecutive_losses=p.consecutive_losses,
+            realised_today=p.today.realised if p.today.day == self.now_ms // 86_400_000 else ZERO,
+            unrealised=unrealised, open_trades=len(p.positions) + self._inflight_entries(),
+            cash=p.cash - inflight_buys, equity=p.cash + positions_value, peak_equity=p.peak_equity,
+            market_exposure=p.exposure_by_market().get(intent.market_id, ZERO) + inflight_market,
+            strategy_exposure=p.exposure_by_strategy().get(intent.strategy, ZERO),
+            strategy_limit=strategy_limit.max_capital_usd if strategy_limit is not None
+            else self.settings.money.starting_capital_usd,
+            last_entry_ms=p.last_entry_ms.get(intent.market_id),
+            holding_market=any(pos.market_id == intent.market_id for pos in p.positions.values())
+            or any(o.intent.market_id == intent.market_id for o, _ in self.orders.values()
+                   if o.client_order_id in self.inflight.values() and o.intent.side is Side.BUY),
+            held_shares=held.shares if held else ZERO,
+            min_order_size=market.min_order_size if market else Decimal(5),
+            market_end_ms=market.end_ts_ms if market else None,
+        )
+
+    def _inflight_entries(self) -> int:
+        return sum(1 for cid in self.inflight.values()
+                   if self.orders[cid][0].intent.side is Side.BUY and cid in self.orders)
+
+    def _submit(self, intent: OrderIntent, actions: list[Action], plan: _EntryPlan | None = None) -> Refused | Order:
+        """Risk-check an intent; on approval emit the order. Refusals are recorded and explained."""
+        if intent.token_id in self.inflight:
+            refused = Refused(intent, risk.RefusalCode.ALREADY_HELD, "An order for this token is still working.")
+            actions.append(RecordRisk(refused))
+            return refused
+        decision = risk.check(intent, self.risk_picture(intent), self.settings.risk, intent.ts_ms)
+        if isinstance(decision, Refused):
+            actions.append(RecordRisk(decision))
+            actions.append(RecordJournal(intent.ts_ms, "refused", decision.text, intent.key))
+            return decision
+        order = Order(client_order_id(intent.key), intent, intent.ts_ms)
+        self.orders[order.client_order_id] = (order, OrderStatus.PENDING)
+        self.inflight[intent.token_id] = order.client_order_id
+        if plan is not None:
+            self._plans[order.client_order_id] = plan
+        self.counters["orders"] += 1
+        actions.append(SubmitOrder(order))
+        actions.append(RecordJournal(intent.ts_ms, "order",
+                                     f"{intent.side.value.title()} {intent.shares} shares up to {intent.limit_price}: "
+                                     f"{intent.reason}", order.client_order_id))
+        return order
+
+    # -- exits ---------------------------------------------------------------------------------
+    def _check_exit(self, token_id: str, now_ms: int) -> list[Action]:
+        position = self.portfolio.positions[token_id]
+        if token_id in self.inflight:
+            return []
+        state = self.tokens.get(token_id)
+        book = state.book if state else None
+        market = self.market_of[token_id]
+        bid = price_from_float(book.best_bid, market.tick_size) if book and book.best_bid is not None else None
+        actions: list[Action] = []
+        if bid is not None:
+            high, stop = trail(position, bid, self.settings.exits.trailing_stop)
+            if high != position.high_water_bid or stop != position.stop_price:
+                self.portfolio.update_position(token_id, high_water_bid=high, stop_price=stop)
+                position = self.portfolio.positions[token_id]
+                if stop != position.stop_price or high > bid:
+                    actions.append(RecordPosition(token_id, position))
+        call = exit_due(position, bid, now_ms, self.settings.exits.max_hold_s)
+        if call is None:
+            return actions
+        outcome = market.token(token_id).outcome
+        actions.extend(self._exit(position, market, bid, f"{call.rule}: {call.detail}", outcome, now_ms))
+        return actions
+
+    def _exit(self, position: Position, market: Market, bid: Decimal | None, why: str, outcome: str,
+              now_ms: int, purpose: Purpose = Purpose.EXIT) -> list[Action]:
+        if position.token_id in self._exit_blocked and purpose is Purpose.EXIT:
+            return []
+        actions: list[Action] = []
+        if bid is None:
+            actions.append(RecordJournal(now_ms, "exit_blocked", f"Wanted to sell {outcome} ({why}) but no one is bidding.",
+                                         position.token_id))
+            return actions
+        tick = market.tick_size
+        limit = max(bid - tick * self.settings.execution.max_slippage_ticks, tick)
+        shares = floor_to(position.shares, SHARE_STEP)
+        intent = OrderIntent(
+            strategy=position.strategy, market_id=market.market_id, token_id=position.token_id, side=Side.SELL,
+            shares=shares, limit_price=limit, order_type=OrderType(self.settings.execution.exit_order_type),
+            purpose=Purpose.EXIT, reason=why, ts_ms=now_ms, key=f"exit:{position.token_id}:{position.opened_ts_ms}:{now_ms}",
+        )
+        result = self._submit(intent, actions)
+        if isinstance(result, Refused) and result.code in (risk.RefusalCode.MIN_NOTIONAL, risk.RefusalCode.MIN_SIZE):
+            # Polymarket cannot take this sell now; keep the position to resolution instead of retrying every tick.
+            self._exit_blocked.add(position.token_id)
+        return actions
+
+    # -- fills and order reports ---------------------------------------------------------------
+    def _on_fill(self, fill: Fill) -> list[Action]:
+        self.counters["fills"] += 1
+        market = self.markets.get(fill.market_id)
+        outcome = market.token(fill.token_id).outcome if market else fill.token_id
+        order = self.orders.get(fill.client_order_id)
+        actions: list[Action] = []
+        if fill.side is Side.BUY:
+            plan = self._plans.pop(fill.client_order_id, None)
+            held = self.portfolio.positions.get(fill.token_id)
+            reason = order[0].intent.reason if order else "manual order"
+            if held is None:
+                tick = market.tick_size if market else Decimal("0.01")
+                plan = plan or self._plan(fill.price, 0.0, tick)
+                stop, target = fill.price - plan.stop_distance, min(fill.price + plan.target_distance, ONE)
+                self.portfolio.apply_fill(fill, stop=stop, target=target,
+                                          reason=explain.entry_sentence(outcome, fill.price, reason.rstrip(".")))
+            else:
+                self.portfolio.apply_fill(fill)
+            position = self.portfolio.positions[fill.token_id]
+            actions.append(RecordPosition(fill.token_id, position))
+            text = (f"Bought {fill.shares} {outcome} at {fill.price} for {usd(-fill.cash_delta)} "
+                    f"(fee {usd(fill.fee_usd)}) in “{market.question if market else fill.market_id}”. {reason}")
+            actions.append(RecordJournal(fill.ts_ms, "fill", text, fill.fill_id))
+            if self.settings.notifications.on_entry:
+                actions.append(Notify(NotifyKind.ENTRY, text, fill.ts_ms))
+            self._marker(fill, "BUY", text)
+            return actions
+        held = self.portfolio.positions.get(fill.token_id)
+        why = order[0].intent.reason if order else ("resolution" if fill.purpose is Purpose.SETTLE else "sell")
+        if fill.purpose is Purpose.SETTLE:
+            sentence = explain.settle_sentence(outcome, fill.price)
+        else:
+            sentence = explain.exit_sentence(outcome, fill.price, why, held.entry_price if held else ZERO)
+        trade = self.portfolio.apply_fill(fill, reason=sentence)
+        self._marker(fill, "SELL", sentence)
+        if trade is None:
+            actions.append(RecordPosition(fill.token_id, self.portfolio.positions.get(fill.token_id)))
+            actions.append(RecordJournal(fill.ts_ms, "fill", f"Partly closed: {sentence}", fill.fill_id))
+            return actions
+        self._exit_blocked.discard(fill.token_id)
+        self.recent_trades.appendleft(trade)
+        result = "won" if trade.pnl_usd > 0 else "lost"
+        text = f"{sentence} Trade {result} {usd(abs(trade.pnl_usd))}."
+        actions += [RecordPosition(fill.token_id, None), RecordTrade(trade), RecordJournal(fill.ts_ms, "trade", text, trade.trade_id)]
+        if self.settings.notifications.on_exit:
+            actions.append(Notify(NotifyKind.EXIT, text, fill.ts_ms))
+        actions.extend(self._after_trade(fill.ts_ms))
+        return actions
+
+    def _marker(self, fill: Fill, side: str, text: str) -> None:
+        market = self.markets.get(fill.market_id)
+        if market is None:
+            return
+        # Charts show the primary token; a NO trade is drawn at its YES-equivalent price.
+        price = float(fill.price) if fill.token_id == market.primary.token_id else 1.0 - float(fill.price)
+        self.markers.setdefault(market.market_id, deque(maxlen=50)).append((fill.ts_ms, price, side, text))
+
+    def _after_trade(self, now_ms: int) -> list[Action]:
+        p = self.portfolio
+        limit = self.settings.risk.breaker_consecutive_losses
+        if p.consecutive_losses >= limit and (self.breaker_until_ms is None or self.breaker_until_ms <= now_ms):
+            self.breaker_until_ms = now_ms + self.settings.risk.breaker_pause_s * 1000
+            text = (f"Circuit breaker tripped: {p.consecutive_losses} losing trades in a row. New trades pause for "
+                    f"{self.settings.risk.breaker_pause_s // 60} min (or until you press Resume).")
+            return [RecordJournal(now_ms, "breaker", text), Notify(NotifyKind.RISK, text, now_ms)]
+        return []
+
+    def _on_order_report(self, report: OrderReport) -> list[Action]:
+        update = report.update
+        known = self.orders.get(update.client_order_id)
+        if known is None:
+            return [RecordJournal(report.ts_ms, "order", f"Report for unknown order {update.client_order_id}: "
+                                                         f"{update.status.value}", update.client_order_id)]
+        order = known[0]
+        self.orders[update.client_order_id] = (order, update.status)
+        actions: list[Action] = []
+        if update.status.is_terminal:
+            if self.inflight.get(order.intent.token_id) == order.client_order_id:
+                del self.inflight[order.intent.token_id]
+            self._plans.pop(order.client_order_id, None)
+            del self.orders[order.client_order_id]  # terminal orders live on in the store, not in memory
+            if update.status is not OrderStatus.FILLED:
+                actions.append(RecordJournal(report.ts_ms, "order",
+                                             f"Order {update.status.value} after {update.filled_shares} shares: "
+                                             f"{update.reason}", order.client_order_id))
+        return actions
+
+    # -- time ----------------------------------------------------------------------------------
+    def bids_of_positions(self) -> dict[str, float | None]:
+        bids: dict[str, float | None] = {}
+        for token_id in self.portfolio.positions:
+            state = self.tokens.get(token_id)
+            bids[token_id] = state.book.best_bid if state and state.book else None
+        return bids
+
+    def _on_timer(self, now_ms: int) -> list[Action]:
+        p = self.portfolio
+        p.roll_day(now_ms)
+        actions: list[Action] = []
+        for token_id in list(p.positions):
+            actions.extend(self._check_exit(token_id, now_ms))
+        if self.breaker_until_ms is not None and now_ms >= self.breaker_until_ms:
+            self.breaker_until_ms = None
+            p.consecutive_losses = 0
+            actions.append(RecordJournal(now_ms, "breaker", "Circuit breaker reset: new trades allowed again."))
+        value, unrealised = p.marks(self.bids_of_positions())
+        equity = p.cash + value
+        p.peak_equity = max(p.peak_equity, equity)
+        limits = self.settings.risk
+        drawdown = float((p.peak_equity - equity) / p.peak_equity * 100) if p.peak_equity > 0 else 0.0
+        if not self.kill_switch and drawdown >= limits.max_drawdown_pct:
+            self.kill_switch = True
+            text = (f"Drawdown kill switch: the account is {drawdown:.1f}% below its peak of {usd(p.peak_equity)}. "
+                    "No new trades until you press Resume.")
+            actions += [RecordJournal(now_ms, "kill_switch", text), Notify(NotifyKind.RISK, text, now_ms)]
+        loss_today = -(p.today.realised + min(unrealised, ZERO))
+        warn_at = limits.max_daily_loss_usd * dec(limits.daily_loss_warning_pct) / 100
+        if loss_today >= warn_at and self._warned_day != p.today.day:
+            self._warned_day = p.today.day
+            reached = loss_today >= limits.max_daily_loss_usd
+            text = (f"Daily loss limit {'reached' if reached else 'near'}: down {usd(loss_today)} today of a "
+                    f"{usd(limits.max_daily_loss_usd)} limit.")
+            actions += [RecordJournal(now_ms, "risk", text), Notify(NotifyKind.RISK, text, now_ms)]
+        every_ms = self.settings.storage.equity_every_s * 1000
+        if self._last_equity_ms < 0 or now_ms - self._last_equity_ms >= every_ms:
+            self._last_equity_ms = now_ms
+            actions.append(RecordEquity(now_ms, p.cash, value, equity))
+        return actions
+
+    # -- resolutions ---------------------------------------------------------------------------
+    def _on_resolution(self, event: Resolution) -> list[Action]:
+        self.inactive.add(event.market_id)
+        actions: list[Action] = [RecordJournal(event.ts_ms, "resolution", f"Market {event.market_id} resolved.",
+                                               event.market_id)]
+        for token_id, payout in event.payouts:
+            position = self.portfolio.positions.get(token_id)
+            if position is None:
+                continue
+            fill = Fill(
+                fill_id=f"settle-{token_id}-{event.ts_ms}", client_order_id=f"settle-{token_id}",
+                strategy=position.strategy, market_id=event.market_id, token_id=token_id, side=Side.SELL,
+                price=payout, shares=position.shares, fee_usd=ZERO, shares_received=-position.shares,
+                cash_delta=position.shares * payout, is_maker=False, purpose=Purpose.SETTLE, ts_ms=event.ts_ms,
+            )
+            actions.append(SettleFill(fill))
+        return actions
+
+    # -- commands ------------------------------------------------------------------------------
+    def _on_command(self, command: Command) -> list[Action]:
+        kind = command.kind
+        actions: list[Action] = []
+        if kind is CommandKind.PAUSE:
+            self.paused = True
+            text = "Paused: no new trades; open trades keep their exits."
+        elif kind is CommandKind.RESUME:
+            self.paused = self.entries_stopped = self.kill_switch = False
+            self.breaker_until_ms = None
+            self.portfolio.consecutive_losses = 0
+            self.portfolio.peak_equity = self.portfolio.equity(self.bids_of_positions())
+            text = "Resumed: new trades allowed (breaker and kill switch cleared)."
+        elif kind is CommandKind.STOP_ENTRY:
+            self.entries_stopped = True
+            text = "Entries stopped: no new trades; exits continue."
+        elif kind is CommandKind.FLATTEN:
+            for position in list(self.portfolio.positions.values()):
+                actions.extend(self._manual_exit(position, command))
+            text = f"Flatten: closing {len(self.portfolio.positions)} open position(s)."
+        elif kind is CommandKind.CLOSE_POSITION:
+            position = self.portfolio.positions.get(command.arg("token_id"))
+            if position is None:
+                return self._done(command, False, f"No open position in token {command.arg('token_id')}.")
+            actions.extend(self._manual_exit(position, command))
+            text = f"Closing the position in {self.market_of[position.token_id].question}."
+        elif kind is CommandKind.MANUAL_ORDER:
+            return self._manual_order(command)
+        else:  # RELOAD is carried out by the runtime, which owns the config file
+            text = f"{kind.value} noted."
+        actions.append(RecordJournal(command.ts_ms, "command", text, command.command_id))
+        actions.extend(self._done(command, True, text))
+        return actions
+
+    def _done(self, command: Command, ok: bool, text: str) -> list[Action]:
+        done = CommandDone(command.command_id, ok, text, command.ts_ms)
+        self.commands_done.appendleft(done)
+        return [done, Notify(NotifyKind.COMMAND, text, command.ts_ms)]
+
+    def _manual_exit(self, position: Position, command: Command) -> list[Action]:
+        market = self.market_of[position.token_id]
+        state = self.tokens[position.token_id]
+        bid = price_from_float(state.book.best_bid, market.tick_size) if state.book and state.book.best_bid else None
+        self._exit_blocked.discard(position.token_id)
+        return self._exit(position, market, bid, f"you asked to close it ({command.kind.value})",
+                          market.token(position.token_id).outcome, command.ts_ms, Purpose.EXIT)
+
+    def _manual_order(self, command: Command) -> list[Action]:
+        market = self.markets.get(command.arg("market_id")) or self.market_of.get(command.arg("token_id"))
+        token_id = command.arg("token_id")
+        if market is None or token_id not in {t.token_id for t in market.tokens}:
+            return self._done(command, False, f"Unknown market/token for the manual order ({token_id}).")
+        try:
+            side = Side(command.arg("side", "BUY").upper())
+            amount_usd = dec(command.arg("usd")) if command.arg("usd") else None
+            shares_arg = dec(command.arg("shares")) if command.arg("shares") else None
+        except Exception:
+            return self._done(command, False, "The manual order's side, usd or shares is not valid.")
+        book: Book | None = self.tokens[token_id].book
+        touch = (book.best_ask if side is Side.BUY else book.best_bid) if book else None
+        if touch is None:
+            return self._done(command, False, "No price to trade against yet for that token.")
+        tick = market.tick_size
+        price = price_from_float(touch, tick)
+        slip = tick * self.settings.execution.max_slippage_ticks
+        limit = min(price + slip, ONE - tick) if side is Side.BUY else max(price - slip, tick)
+        shares = floor_to(shares_arg if shares_arg is not None else (amount_usd or ZERO) / price, SHARE_STEP)
+        outcome = market.token(token_id).outcome
+        intent = OrderIntent(
+            strategy="manual", market_id=market.market_id, token_id=token_id, side=side, shares=shares,
+            limit_price=limit, order_type=OrderType.FAK, purpose=Purpose.MANUAL if side is Side.BUY else Purpose.EXIT,
+            reason=f"you placed a manual paper order to {side.value.lower()} {shares} {outcome}",
+            ts_ms=command.ts_ms, key=f"command:{command.command_id}",
+        )
+        actions: list[Action] = []
+        result = self._submit(intent, actions, plan=self._plan(limit, 0.0, tick) if side is Side.BUY else None)
+        if isinstance(result, Refused):
+            actions.extend(self._done(command, False, f"Manual order refused: {result.text}"))
+        else:
+            actions.extend(self._done(command, True, f"Manual order sent: {side.value.lower()} {shares} {outcome} "
+                                                     f"at up to {limit}."))
+        return actions
+
+    # -- recovery ------------------------------------------------------------------------------
+    def restore(self, markets: list[Market], fills: list[Fill], plans: dict[str, Position],
+                paused: bool = False, entries_stopped: bool = False, peak_equity: Decimal | None = None) -> None:
+        """Rebuild state after a restart from what the store kept: fills are the truth for
+        cash and positions; stored exit plans put stops and targets back."""
+        for market in markets:
+            self._on_listed(market)
+        for fill in fills:
+            self.now_ms = max(self.now_ms, fill.ts_ms)
+            trade = self.portfolio.apply_fill(fill)
+            if trade is not None:
+                self.recent_trades.appendleft(trade)
+        for token_id, position in list(self.portfolio.positions.items()):
+            plan = plans.get(token_id)
+            if plan is not None:
+                self.portfolio.update_position(token_id, stop_price=plan.stop_price, target_price=plan.target_price,
+                                               high_water_bid=plan.high_water_bid)
+                self.portfolio.positions[token_id] = _with_reason(self.portfolio.positions[token_id], plan)
+            else:
+                distances = self._plan(position.entry_price, 0.0, Decimal("0.01"))
+                self.portfolio.update_position(token_id, stop_price=position.entry_price - distances.stop_distance,
+                                               target_price=position.entry_price + distances.target_distance)
+        self.paused = paused
+        self.entries_stopped = entries_stopped
+        if peak_equity is not None:
+            self.portfolio.peak_equity = max(self.portfolio.peak_equity, peak_equity)
+        p = self.portfolio
+        if p.consecutive_losses >= self.settings.risk.breaker_consecutive_losses and self.recent_trades:
+            self.breaker_until_ms = self.recent_trades[0].closed_ts_ms + self.settings.risk.breaker_pause_s * 1000
+
+
+def _with_reason(position: Position, plan: Position) -> Position:
+    from dataclasses import replace
+
+    return replace(position, entry_reason=plan.entry_reason or position.entry_reason)
