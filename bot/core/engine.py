@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from bot.config.schema import Settings
 from bot.core import explain, risk
-from bot.core.detectors.spike import DetectorParams, SpikeDetector
+from bot.core.detectors.spike import Alarm, DetectorParams, SpikeDetector
 from bot.core.exits import exit_due, trail
 from bot.core.portfolio import Portfolio
 from bot.core.strategies import spike_hunter
@@ -29,13 +29,14 @@ from bot.domain.events import (
     Resolution, Timer,
 )
 from bot.domain.market import Market
-from bot.domain.money import ONE, SHARE_STEP, ZERO, dec, floor_to, price_from_float, usd
+from bot.domain.money import ONE, SHARE_STEP, ZERO, dec, floor_to, price_from_float, round_price_up, usd
 from bot.domain.orders import Fill, Order, OrderIntent, OrderStatus, OrderType, Purpose, Side
 from bot.domain.positions import ClosedTrade, Position
 from bot.domain.risk import Refused
 from bot.domain.signals import Decision, Signal
 
 RECENT = 20
+MANUAL = "manual"  # the strategy name of orders the user placed by command
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,9 @@ class Engine:
         self._last_equity_ms = -1
         self._warned_day = -1
         self._exit_blocked: set[str] = set()
+        # Alarms wait for the end of the cycle: a market's YES and NO books arrive as separate
+        # updates, and a decision must see both (buying NO on a stale NO book would be dishonest).
+        self._alarms: dict[str, Alarm] = {}
 
     # -- the one entry point -------------------------------------------------------------------
     def process(self, event: Event) -> list[Action]:
@@ -152,7 +156,6 @@ class Engine:
         state.updates += 1
         if update.last_trade_price is not None:
             state.last_trade_price = update.last_trade_price
-        actions: list[Action] = []
         detector = self.detectors.get(book.token_id)
         if detector is not None and bid is not None and ask is not None:
             alarm = detector.update((bid + ask) / 2.0)
@@ -160,18 +163,17 @@ class Engine:
             self.series.append(slot, (update.ts_ms, detector.price, detector.mean, detector.upper, detector.lower,
                                       detector.cusum.pos, detector.cusum.neg))
             if alarm:
-                actions = self._on_alarm(alarm, detector, book.token_id, slot, update.ts_ms)
-        if book.token_id in self.portfolio.positions:
-            actions.extend(self._check_exit(book.token_id, update.ts_ms))
-        return actions
+                self._alarms[book.token_id] = detector.alarm_snapshot(update.ts_ms)
+        return []
 
     # -- entries -------------------------------------------------------------------------------
-    def _on_alarm(self, alarm: int, detector: SpikeDetector, token_id: str, slot: int, ts_ms: int) -> list[Action]:
+    def _on_alarm(self, token_id: str, alarm: Alarm, ts_ms: int) -> list[Action]:
         market = self.market_of[token_id]
+        slot = self.series.slot(token_id)
         params = self.settings.strategies.spike_hunter
         books = {t.token_id: self.tokens[t.token_id].book for t in market.tokens}
         window_s = self.settings.detection.window_points * self.settings.runtime.cycle_s
-        call = spike_hunter.evaluate(alarm, detector, self.series.oldest_price(slot), window_s, market, books,
+        call = spike_hunter.evaluate(alarm, self.series.oldest_price(slot), window_s, market, books,
                                      self.settings.detection, params, self.settings.money, self.settings.execution,
                                      ts_ms)
         self.counters["signals"] += 1
@@ -188,7 +190,7 @@ class Engine:
         else:
             outcome = call.target.outcome
             submitted = self._submit(call.intent, actions,
-                                     plan=self._plan(call.intent.limit_price, detector.std, market.tick_size))
+                                     plan=self._plan(call.intent.limit_price, alarm.std, market.tick_size))
             if isinstance(submitted, Refused):
                 decision = Decision.HELD if submitted.code.value == "already_held" else Decision.REFUSED
                 reason = explain.skip_sentence(call.sentence, submitted.text)
@@ -197,7 +199,7 @@ class Engine:
                 reason = f"Buying {outcome} (up to {call.intent.limit_price}) because {call.sentence}."
         signal = Signal(
             signal_id=f"{market.primary.token_id}-{ts_ms}", strategy=spike_hunter.NAME, market_id=market.market_id,
-            token_id=market.primary.token_id, ts_ms=ts_ms, direction=call.direction, price=detector.price,
+            token_id=market.primary.token_id, ts_ms=ts_ms, direction=call.direction, price=alarm.price,
             move=call.move, layers=call.layers, decision=decision, reason=reason,
         )
         self.recent_signals.appendleft(signal)
@@ -279,8 +281,8 @@ class Engine:
     # -- exits ---------------------------------------------------------------------------------
     def _check_exit(self, token_id: str, now_ms: int) -> list[Action]:
         position = self.portfolio.positions[token_id]
-        if token_id in self.inflight:
-            return []
+        if token_id in self.inflight or position.strategy == MANUAL:
+            return []  # manual positions are the user's: only a close command sells them
         state = self.tokens.get(token_id)
         book = state.book if state else None
         market = self.market_of[token_id]
@@ -337,7 +339,17 @@ class Engine:
             if held is None:
                 tick = market.tick_size if market else Decimal("0.01")
                 plan = plan or self._plan(fill.price, 0.0, tick)
-                stop, target = fill.price - plan.stop_distance, min(fill.price + plan.target_distance, ONE)
+                # The stop hangs below the bid we could sell at now, not below what we paid: a stop
+                # inside the spread would sell every trade the moment it opened.
+                state = self.tokens.get(fill.token_id)
+                bid_now = state.book.best_bid if state is not None and state.book is not None else None
+                exit_now = min(price_from_float(bid_now, tick), fill.price) if bid_now is not None else fill.price
+                # The target is a real gain: above the cost per share (buy fee included) plus the
+                # fee the sale will pay.
+                cost_per_share = -fill.cash_delta / fill.shares_received
+                exit_fee = market.fee_rate * fill.price * (ONE - fill.price) if market else ZERO
+                stop = exit_now - plan.stop_distance
+                target = min(round_price_up(cost_per_share + exit_fee + plan.target_distance, tick), ONE)
                 self.portfolio.apply_fill(fill, stop=stop, target=target,
                                           reason=explain.entry_sentence(outcome, fill.price, reason.rstrip(".")))
             else:
@@ -425,6 +437,9 @@ class Engine:
         actions: list[Action] = []
         for token_id in list(p.positions):
             actions.extend(self._check_exit(token_id, now_ms))
+        alarms, self._alarms = self._alarms, {}
+        for token_id, alarm in alarms.items():
+            actions.extend(self._on_alarm(token_id, alarm, now_ms))
         if self.breaker_until_ms is not None and now_ms >= self.breaker_until_ms:
             self.breaker_until_ms = None
             p.consecutive_losses = 0
@@ -506,7 +521,7 @@ class Engine:
         return actions
 
     def _done(self, command: Command, ok: bool, text: str) -> list[Action]:
-        done = CommandDone(command.command_id, ok, text, command.ts_ms)
+        done = CommandDone(command.command_id, ok, text, command.ts_ms, command.kind.value, command.args)
         self.commands_done.appendleft(done)
         return [done, Notify(NotifyKind.COMMAND, text, command.ts_ms)]
 
@@ -537,10 +552,11 @@ class Engine:
         price = price_from_float(touch, tick)
         slip = tick * self.settings.execution.max_slippage_ticks
         limit = min(price + slip, ONE - tick) if side is Side.BUY else max(price - slip, tick)
-        shares = floor_to(shares_arg if shares_arg is not None else (amount_usd or ZERO) / price, SHARE_STEP)
+        # Dollars are sized at the worst price the order may reach, so it never spends more than asked.
+        shares = floor_to(shares_arg if shares_arg is not None else (amount_usd or ZERO) / limit, SHARE_STEP)
         outcome = market.token(token_id).outcome
         intent = OrderIntent(
-            strategy="manual", market_id=market.market_id, token_id=token_id, side=side, shares=shares,
+            strategy=MANUAL, market_id=market.market_id, token_id=token_id, side=side, shares=shares,
             limit_price=limit, order_type=OrderType.FAK, purpose=Purpose.MANUAL if side is Side.BUY else Purpose.EXIT,
             reason=f"you placed a manual paper order to {side.value.lower()} {shares} {outcome}",
             ts_ms=command.ts_ms, key=f"command:{command.command_id}",

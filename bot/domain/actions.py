@@ -72,6 +72,8 @@ class CommandDone:
     ok: bool
     text: str
     ts_ms: int
+    kind: str = ""
+    args: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,7 +66,7 @@ def usd(value: Decimal) -> str:
 
 
 def cents(price: Decimal | float) -> str:
-    """Format a probability price as cents: 0.46 -> '46¢', 0.465 -> '46.5¢'."""
-    value = dec(price) * 100
-    text = f"{value.normalize():f}" if value == value.to_integral_value() else f"{value:f}".rstrip("0")
+    """Format a probability price as cents for people: 0.46 -> '46¢', 0.4652 -> '46.5¢'."""
+    value = (dec(price) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN)
+    text = f"{value:.0f}" if value == value.to_integral_value() else f"{value:f}"
     return f"{text}¢"

@@ -15,6 +15,22 @@ from bot.core.detectors.roc import RateOfChange
 
 
 @dataclass(frozen=True, slots=True)
+class Alarm:
+    """The detector's numbers at the moment CUSUM fired, kept until the cycle's books are complete."""
+
+    direction: int  # +1 up, -1 down
+    ts_ms: int
+    price: float
+    mean: float
+    std: float
+    upper: float
+    lower: float
+    roc_pct: float
+    cusum: float
+    cusum_threshold: float
+
+
+@dataclass(frozen=True, slots=True)
 class DetectorParams:
     ewma_span: int
     ewma_multiplier: float
@@ -53,6 +69,10 @@ class SpikeDetector:
         self.cusum.threshold = params.cusum_threshold
         if params.roc_periods != self.roc.periods:
             self.roc = RateOfChange(params.roc_periods)
+
+    def alarm_snapshot(self, ts_ms: int) -> Alarm:
+        return Alarm(self.alarm, ts_ms, self.price, self.mean, self.std, self.upper, self.lower, self.roc_pct,
+                     self.cusum_at_alarm, self.params.cusum_threshold)
 
     @property
     def warm(self) -> bool:

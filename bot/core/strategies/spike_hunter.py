@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from bot.config.schema import Detection, Execution, Money, SpikeHunter
 from bot.core.detectors.liquidity import check_liquidity
-from bot.core.detectors.spike import SpikeDetector
+from bot.core.detectors.spike import Alarm
 from bot.core.explain import spike_sentence
 from bot.domain.book import Book
 from bot.domain.market import Market, Token
@@ -22,6 +22,7 @@ from bot.domain.orders import OrderIntent, OrderType, Purpose, Side
 from bot.domain.signals import Direction, Layer
 
 NAME = "spike_hunter"
+MIN_EXIT_TICKS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +40,7 @@ class SpikeCall:
 
 
 def evaluate(
-    alarm: int,
-    detector: SpikeDetector,
+    alarm: Alarm,
     oldest_price: float | None,
     window_s: float,
     market: Market,
@@ -51,21 +51,21 @@ def evaluate(
     execution: Execution,
     ts_ms: int,
 ) -> SpikeCall:
-    direction = Direction.UP if alarm > 0 else Direction.DOWN
+    direction = Direction.UP if alarm.direction > 0 else Direction.DOWN
     primary, complement = market.tokens
     buys_primary = (direction is Direction.DOWN) == (params.direction == "fade")
     target = primary if buys_primary else complement
-    price = detector.price
+    price = alarm.price
     up = direction is Direction.UP
-    band_threshold = detector.upper if up else detector.lower
+    band_threshold = alarm.upper if up else alarm.lower
     band_passed = band_threshold == band_threshold and (price > band_threshold if up else price < band_threshold)
-    roc_passed = detector.roc_pct >= detection.roc_threshold_pct if up else detector.roc_pct <= -detection.roc_threshold_pct
+    roc_passed = alarm.roc_pct >= detection.roc_threshold_pct if up else alarm.roc_pct <= -detection.roc_threshold_pct
     liquidity = check_liquidity(books.get(target.token_id), detection.max_spread, detection.min_liquidity_usd,
                                 detection.depth_levels)
     layers = (
-        Layer("cusum", detector.cusum_at_alarm, detection.cusum_threshold, True),
+        Layer("cusum", alarm.cusum, alarm.cusum_threshold, True),
         Layer("ewma_band", price, band_threshold if band_threshold == band_threshold else 0.0, band_passed),
-        Layer("roc", detector.roc_pct, detection.roc_threshold_pct, roc_passed),
+        Layer("roc", alarm.roc_pct, detection.roc_threshold_pct, roc_passed),
         Layer("liquidity", liquidity.depth_usd, detection.min_liquidity_usd, liquidity.passed),
     )
     move = price - oldest_price if oldest_price is not None else 0.0
@@ -73,11 +73,11 @@ def evaluate(
     agreed = band_passed and roc_passed and liquidity.passed
     if not agreed:
         return SpikeCall(direction, target, layers, False, sentence, move, None, "")
-    intent, problem = _entry_intent(detector, market, target, books[target.token_id], money, execution, sentence, ts_ms)
+    intent, problem = _entry_intent(alarm, market, target, books[target.token_id], money, execution, sentence, ts_ms)
     return SpikeCall(direction, target, layers, True, sentence, move, intent, problem)
 
 
-def _entry_intent(detector: SpikeDetector, market: Market, target: Token, book: Book | None, money: Money,
+def _entry_intent(alarm: Alarm, market: Market, target: Token, book: Book | None, money: Money,
                   execution: Execution, sentence: str, ts_ms: int) -> tuple[OrderIntent | None, str]:
     if book is None or book.best_ask is None:
         return None, "no one is selling"
@@ -85,7 +85,7 @@ def _entry_intent(detector: SpikeDetector, market: Market, target: Token, book: 
     ask = price_from_float(book.best_ask, tick)
     limit = min(ask + tick * execution.max_slippage_ticks, ONE - tick)
     # Bigger spikes earn bigger bets, between the configured minimum and maximum.
-    strength = min(1.0, max(0.0, detector.cusum_at_alarm / detector.params.cusum_threshold - 1.0))
+    strength = min(1.0, max(0.0, alarm.cusum / alarm.cusum_threshold - 1.0))
     budget = money.min_trade_usd + (money.max_trade_usd - money.min_trade_usd) * dec(round(strength, 4))
     shares = floor_to(budget / limit, SHARE_STEP)
     if shares < market.min_order_size:
@@ -104,8 +104,8 @@ def _entry_intent(detector: SpikeDetector, market: Market, target: Token, book: 
 def stop_and_target(entry: Decimal, volatility: float, tick: Decimal, stop_loss_pct: float, take_profit_pct: float,
                     atr_stop: float, atr_profit: float) -> tuple[Decimal, Decimal]:
     """Distances (in price) to the stop and the target: the tighter of the percentage and the
-    volatility rule, never closer than one tick."""
+    volatility rule, but never closer than two ticks (one tick is the bid flickering)."""
     vol = volatility if volatility == volatility else 0.0
     stop = min(entry * dec(stop_loss_pct) / 100, dec(round(atr_stop * vol, 6)) or entry)
     target = min(entry * dec(take_profit_pct) / 100, dec(round(atr_profit * vol, 6)) or entry)
-    return max(stop, tick), max(target, tick)
+    return max(stop, tick * MIN_EXIT_TICKS), max(target, tick * MIN_EXIT_TICKS)

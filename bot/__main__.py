@@ -1,0 +1,152 @@
+"""Command line: ``python -m bot run|status|positions|trades|performance|bench``.
+
+``run`` is the only command that opens the store; the others read state.json and the Parquet
+snapshots, so they work while the bot runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+from bot.config.schema import ConfigError
+
+
+def _setup_logging(data_dir: Path | None, level: str) -> None:
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if data_dir is not None:
+        (data_dir / "logs").mkdir(parents=True, exist_ok=True)
+        handlers.append(RotatingFileHandler(data_dir / "logs" / "bot.log", maxBytes=5_000_000, backupCount=3))
+    logging.basicConfig(level=level.upper(), handlers=handlers, force=True,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    from bot.wiring import default_data_dir
+
+    return Path(args.data_dir) if args.data_dir else default_data_dir()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.adapters.storage.duckdb_store import StoreLockedError
+    from bot.config.loader import load_settings
+    from bot.runtime.loop import Loop
+    from bot.wiring import build
+
+    data_dir = _data_dir(args)
+    settings = load_settings(Path(args.config) if args.config else None, args.profile)  # fail before writing
+    _setup_logging(data_dir, args.log_level)
+    source = args.source or settings.runtime.source
+    try:
+        bot = build(settings, source, data_dir, replay_path=Path(args.replay) if args.replay else None)
+    except StoreLockedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    speed = None if args.speed == 0 else args.speed
+    loop = Loop(bot, speed=speed, duration_s=args.duration, config_path=Path(args.config) if args.config else None,
+                profile=args.profile)
+    loop.install_signal_handlers()
+    logging.getLogger("polybot").info("running: source=%s mode=%s speed=%s data=%s", source, settings.mode,
+                                      args.speed, data_dir)
+    return loop.run()
+
+
+def _emit(payload: object, as_json: bool, text: str) -> int:
+    print(json.dumps(payload, indent=2, default=str) if as_json else text)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from bot.runtime.views import status_view
+
+    payload, text = status_view(_data_dir(args))
+    return _emit(payload, args.json, text)
+
+
+def cmd_positions(args: argparse.Namespace) -> int:
+    from bot.runtime.views import positions_view
+
+    payload, text = positions_view(_data_dir(args))
+    return _emit(payload, args.json, text)
+
+
+def cmd_trades(args: argparse.Namespace) -> int:
+    from bot.runtime.views import trades_view
+
+    payload, text = trades_view(_data_dir(args), args.last)
+    return _emit(payload, args.json, text)
+
+
+def cmd_performance(args: argparse.Namespace) -> int:
+    from bot.runtime.views import performance_view
+
+    payload, text = performance_view(_data_dir(args), args.period)
+    return _emit(payload, args.json, text)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bot.runtime.bench import run_bench
+
+    results, text = run_bench(quick=args.quick)
+    return _emit(results, args.json, text)
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m bot", description="Polybot: spike trading for Polymarket.")
+    sub = root.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data-dir", help="where state, store and snapshots live (default: data/ or $POLYBOT_DATA_DIR)")
+
+    run = sub.add_parser("run", help="run the bot")
+    common(run)
+    run.add_argument("--source", choices=["sim", "replay"], help="where prices come from (default: config runtime.source)")
+    run.add_argument("--replay", help="recording to replay (directory or ticks file)")
+    run.add_argument("--speed", type=float, default=1.0, help="market seconds per wall second; 0 = as fast as possible")
+    run.add_argument("--duration", type=float, help="stop after this many wall-clock seconds")
+    run.add_argument("--config", help="config file (default: config/config.yaml)")
+    run.add_argument("--profile", choices=["dev", "staging", "prod"], help="profile overlay (or $POLYBOT_PROFILE)")
+    run.add_argument("--log-level", default="info")
+    run.set_defaults(func=cmd_run)
+
+    for name, func, help_text in (("status", cmd_status, "what the bot is doing now"),
+                                  ("positions", cmd_positions, "open positions")):
+        p = sub.add_parser(name, help=help_text)
+        common(p)
+        p.add_argument("--json", action="store_true")
+        p.set_defaults(func=func)
+    trades = sub.add_parser("trades", help="closed trades, newest first")
+    common(trades)
+    trades.add_argument("--last", type=int, default=50)
+    trades.add_argument("--json", action="store_true")
+    trades.set_defaults(func=cmd_trades)
+    perf = sub.add_parser("performance", help="P&L, win rate and drawdown over a period")
+    common(perf)
+    perf.add_argument("--period", default="7d", help="e.g. 1d, 7d, 30d, all")
+    perf.add_argument("--json", action="store_true")
+    perf.set_defaults(func=cmd_performance)
+    bench = sub.add_parser("bench", help="measure detector throughput, cycle time and memory")
+    bench.add_argument("--json", action="store_true")
+    bench.add_argument("--quick", action="store_true", help="smaller sizes (for tests)")
+    bench.set_defaults(func=cmd_bench)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # bad recording, bad period, ...: say it plainly
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,548 @@
+"""The DuckDB store: the single writer of ``data/polybot.duckdb`` and the source of recovery.
+
+Only the bot process opens the file (DESIGN rule 9): DuckDB takes an exclusive lock, so a second
+process gets ``StoreLockedError``. Everyone else reads the Parquet snapshots this class exports.
+
+Durability (rule 10): every record method runs in DuckDB's autocommit mode, so when it returns
+the row is in the write-ahead log and survives a SIGKILL of the process. Batch methods
+(``record_ticks``) use one explicit transaction. Record methods are idempotent on their natural
+key (fill_id, client_order_id, signal_id, trade_id, command_id): a replayed event cannot double
+count.
+
+Money is ``DECIMAL(18,6)`` bound from Python ``Decimal`` (exact); six decimals is the precision of
+Polymarket's tokens and pUSD, and finer values (a VWAP) are rounded half-even *here*, explicitly,
+not by the database. Loaded Decimals come back without DuckDB's trailing zeros ("6.38", not
+"6.380000") so that quantising with a loaded tick size keeps the market's grid.
+
+Threads: use one Store from one thread, except ``export_snapshots``, which reads through its own
+cursor and may run in a helper thread (DuckDB's MVCC sees a consistent committed state).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Sequence
+from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from bot.adapters.storage.read_model import select_list
+from bot.domain.events import BookUpdate, CommandKind
+from bot.domain.market import Market, Token
+from bot.domain.money import TOKEN_UNIT, VALID_TICKS
+from bot.domain.orders import Fill, Order, OrderIntent, OrderStatus, OrderType, OrderUpdate, Purpose, Side
+from bot.domain.positions import ClosedTrade, Position
+from bot.domain.risk import Refused
+from bot.domain.signals import Signal
+
+SCHEMA_VERSION = 1
+DUST_SHARES = "0.0000005"  # below half a token unit a balance is flat
+_MINUTE_MS = 60_000
+_DAY_MS = 86_400_000
+_NEWEST_ROWS = 50_000  # READ_MODEL: signals, risk_decisions and journal snapshots keep the newest 50k
+_M = "DECIMAL(18,6)"
+
+_SCHEMA = f"""
+CREATE SEQUENCE IF NOT EXISTS row_seq;
+CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS markets (
+    market_id VARCHAR PRIMARY KEY, question VARCHAR, token_id_a VARCHAR, outcome_a VARCHAR,
+    token_id_b VARCHAR, outcome_b VARCHAR, tick_size {_M}, min_order_size {_M}, fee_rate {_M},
+    neg_risk BOOLEAN, neg_risk_group VARCHAR, category VARCHAR, end_ts_ms BIGINT,
+    volume_24h_usd DOUBLE, liquidity_usd DOUBLE);
+CREATE TABLE IF NOT EXISTS ticks (
+    token_id VARCHAR, ts_ms BIGINT, best_bid DOUBLE, best_ask DOUBLE, bid_size DOUBLE, ask_size DOUBLE,
+    last_trade_price DOUBLE, last_trade_size DOUBLE);
+CREATE TABLE IF NOT EXISTS bars_1m (
+    token_id VARCHAR, minute_ts_ms BIGINT, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, ticks BIGINT,
+    PRIMARY KEY (token_id, minute_ts_ms));
+CREATE TABLE IF NOT EXISTS signals (
+    signal_id VARCHAR PRIMARY KEY, ts_ms BIGINT, strategy VARCHAR, market_id VARCHAR, token_id VARCHAR,
+    direction VARCHAR, price DOUBLE, move DOUBLE, decision VARCHAR, reason VARCHAR, layers_json VARCHAR,
+    seq BIGINT DEFAULT nextval('row_seq'));
+CREATE TABLE IF NOT EXISTS risk_decisions (
+    ts_ms BIGINT, strategy VARCHAR, market_id VARCHAR, token_id VARCHAR, side VARCHAR, shares {_M},
+    limit_price {_M}, purpose VARCHAR, intent_key VARCHAR, code VARCHAR, text VARCHAR,
+    seq BIGINT DEFAULT nextval('row_seq'));
+CREATE TABLE IF NOT EXISTS orders (
+    client_order_id VARCHAR PRIMARY KEY, strategy VARCHAR, market_id VARCHAR, token_id VARCHAR, side VARCHAR,
+    shares {_M}, limit_price {_M}, order_type VARCHAR, purpose VARCHAR, reason VARCHAR, intent_ts_ms BIGINT,
+    intent_key VARCHAR, ts_ms BIGINT, status VARCHAR, filled_shares {_M}, status_reason VARCHAR,
+    updated_ts_ms BIGINT, seq BIGINT DEFAULT nextval('row_seq'));
+CREATE TABLE IF NOT EXISTS fills (
+    fill_id VARCHAR PRIMARY KEY, client_order_id VARCHAR, strategy VARCHAR, market_id VARCHAR,
+    token_id VARCHAR, side VARCHAR, price {_M}, shares {_M}, fee_usd {_M}, shares_received {_M},
+    cash_delta {_M}, is_maker BOOLEAN, purpose VARCHAR, ts_ms BIGINT, seq BIGINT DEFAULT nextval('row_seq'));
+CREATE TABLE IF NOT EXISTS positions_meta (
+    token_id VARCHAR PRIMARY KEY, market_id VARCHAR, strategy VARCHAR, shares {_M}, cost_usd {_M},
+    opened_ts_ms BIGINT, entry_price {_M}, stop_price {_M}, target_price {_M}, high_water_bid {_M},
+    entry_reason VARCHAR);
+CREATE TABLE IF NOT EXISTS trades (
+    trade_id VARCHAR PRIMARY KEY, market_id VARCHAR, token_id VARCHAR, strategy VARCHAR, shares {_M},
+    entry_price {_M}, exit_price {_M}, cost_usd {_M}, proceeds_usd {_M}, pnl_usd {_M}, fees_usd {_M},
+    opened_ts_ms BIGINT, closed_ts_ms BIGINT, entry_reason VARCHAR, exit_reason VARCHAR,
+    seq BIGINT DEFAULT nextval('row_seq'));
+CREATE TABLE IF NOT EXISTS equity (
+    ts_ms BIGINT, cash_usd {_M}, positions_value_usd {_M}, equity_usd {_M});
+CREATE TABLE IF NOT EXISTS journal (
+    ts_ms BIGINT, kind VARCHAR, text VARCHAR, ref VARCHAR, seq BIGINT DEFAULT nextval('row_seq'));
+CREATE TABLE IF NOT EXISTS commands (
+    command_id VARCHAR PRIMARY KEY, kind VARCHAR, args_json VARCHAR, ok BOOLEAN, text VARCHAR, ts_ms BIGINT,
+    seq BIGINT DEFAULT nextval('row_seq'));
+"""
+
+_TERMINAL = "(" + ", ".join(f"'{s.value}'" for s in OrderStatus if s.is_terminal) + ")"  # SQL IN list
+
+
+class StoreLockedError(RuntimeError):
+    """Another process holds polybot.duckdb: only one bot may run per data directory."""
+
+
+def _money(value: Decimal) -> Decimal:
+    # Explicit, documented rounding instead of whatever the binder does with a 20-digit VWAP.
+    return value.quantize(TOKEN_UNIT, rounding=ROUND_HALF_EVEN)
+
+
+def _dec(value: Decimal | None) -> Decimal | None:
+    """A loaded DECIMAL without DuckDB's trailing zeros (and no exponent form for integers)."""
+    if value is None:
+        return None
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
+def _tick(value: Decimal) -> Decimal:
+    """The VALID_TICKS member equal to a loaded tick size, so quantising keeps the tick's exponent."""
+    return next((tick for tick in VALID_TICKS if tick == value), value)
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+class Store:
+    """The bot's one read-write DuckDB connection: record methods, recovery loaders, exports."""
+
+    def __init__(self, db_path: Path, memory_limit_mb: int = 256, threads: int = 1) -> None:
+        self.db_path = Path(db_path)
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # Settings go in at connect time so they bound memory during WAL replay too.
+            self._con = duckdb.connect(
+                str(self.db_path), config={"memory_limit": f"{memory_limit_mb}MB", "threads": threads}
+            )
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            raise StoreLockedError(
+                f"{self.db_path} is already open in another process. Only one bot may run per data "
+                f"directory; the dashboard and CLI read state.json and snapshots/ instead. DuckDB said: {exc}"
+            ) from exc
+        self._export_con: duckdb.DuckDBPyConnection | None = None
+        self._last_top: dict[str, tuple[float | None, ...]] = {}  # token -> last stored top of book
+        self._con.execute(_SCHEMA)
+        self._check_schema_version()
+        pa.array([0.0], pa.float64())  # pyarrow's first conversion lazily imports pandas (~0.25 s): not mid-cycle
+
+    def _check_schema_version(self) -> None:
+        row = self._con.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchone()
+        if row is None:
+            self._con.execute("INSERT INTO store_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        elif int(row[0]) != SCHEMA_VERSION:
+            raise RuntimeError(
+                f"{self.db_path} has schema version {row[0]}, this bot expects {SCHEMA_VERSION}; "
+                "migrate it or point --data-dir at a fresh directory"
+            )
+
+    def _changed(self, sql: str, params: Sequence[Any]) -> bool:
+        """Run one autocommitted write; True when it changed a row (inserts report 0 on conflict)."""
+        row = self._con.execute(sql, params).fetchone()
+        return bool(row and row[0])
+
+    # ---- recording -------------------------------------------------------------------------
+
+    def record_market(self, market: Market) -> None:
+        """Insert or refresh a market (its rules and activity numbers change over time)."""
+        a, b = market.tokens
+        self._con.execute(
+            "INSERT OR REPLACE INTO markets VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [market.market_id, market.question, a.token_id, a.outcome, b.token_id, b.outcome,
+             _money(market.tick_size), _money(market.min_order_size), _money(market.fee_rate), market.neg_risk,
+             market.neg_risk_group, market.category, market.end_ts_ms, market.volume_24h_usd,
+             market.liquidity_usd],
+        )
+
+    def record_order(self, order: Order, status: OrderStatus, reason: str = "") -> bool:
+        """Write-ahead: call BEFORE submitting. False when the id is already known (do not resubmit)."""
+        i = order.intent
+        return self._changed(
+            "INSERT INTO orders (client_order_id, strategy, market_id, token_id, side, shares, limit_price,"
+            " order_type, purpose, reason, intent_ts_ms, intent_key, ts_ms, status, filled_shares,"
+            " status_reason, updated_ts_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            [order.client_order_id, i.strategy, i.market_id, i.token_id, i.side.value, _money(i.shares),
+             _money(i.limit_price), i.order_type.value, i.purpose.value, i.reason, i.ts_ms, i.key, order.ts_ms,
+             status.value, Decimal(0), reason, order.ts_ms],
+        )
+
+    def has_order(self, client_order_id: str) -> bool:
+        return self._con.execute(
+            "SELECT count(*) FROM orders WHERE client_order_id = ?", [client_order_id]
+        ).fetchone()[0] > 0
+
+    def record_order_update(self, update: OrderUpdate) -> bool:
+        """Apply a lifecycle change. A terminal status is final (a late 'partial' cannot reopen a
+        filled order) but filled_shares only grows, so a fill reported after a cancel still counts.
+        False when the order is unknown."""
+        return self._changed(
+            "UPDATE orders SET"
+            f" status = CASE WHEN status IN {_TERMINAL} THEN status ELSE ? END,"
+            f" status_reason = CASE WHEN status IN {_TERMINAL} THEN status_reason ELSE ? END,"
+            " filled_shares = greatest(filled_shares, ?), updated_ts_ms = greatest(updated_ts_ms, ?)"
+            " WHERE client_order_id = ?",
+            [update.status.value, update.reason, _money(update.filled_shares), update.ts_ms, update.client_order_id],
+        )
+
+    def record_fill(self, fill: Fill) -> bool:
+        """Durable on return (WAL committed). False when this fill_id was already recorded."""
+        return self._changed(
+            "INSERT INTO fills (fill_id, client_order_id, strategy, market_id, token_id, side, price, shares,"
+            " fee_usd, shares_received, cash_delta, is_maker, purpose, ts_ms)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            [fill.fill_id, fill.client_order_id, fill.strategy, fill.market_id, fill.token_id, fill.side.value,
+             _money(fill.price), _money(fill.shares), _money(fill.fee_usd), _money(fill.shares_received),
+             _money(fill.cash_delta), fill.is_maker, fill.purpose.value, fill.ts_ms],
+        )
+
+    def save_position_meta(self, position: Position) -> None:
+        """Keep what fills cannot rebuild (stops, target, trailing high, reason) for recovery."""
+        p = position
+        self._con.execute(
+            "INSERT OR REPLACE INTO positions_meta VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [p.token_id, p.market_id, p.strategy, _money(p.shares), _money(p.cost_usd), p.opened_ts_ms,
+             _money(p.entry_price), _money(p.stop_price), _money(p.target_price), _money(p.high_water_bid),
+             p.entry_reason],
+        )
+
+    def delete_position_meta(self, token_id: str) -> None:
+        self._con.execute("DELETE FROM positions_meta WHERE token_id = ?", [token_id])
+
+    def record_trade(self, trade: ClosedTrade) -> bool:
+        t = trade
+        return self._changed(
+            "INSERT INTO trades (trade_id, market_id, token_id, strategy, shares, entry_price, exit_price,"
+            " cost_usd, proceeds_usd, pnl_usd, fees_usd, opened_ts_ms, closed_ts_ms, entry_reason, exit_reason)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            [t.trade_id, t.market_id, t.token_id, t.strategy, _money(t.shares), _money(t.entry_price),
+             _money(t.exit_price), _money(t.cost_usd), _money(t.proceeds_usd), _money(t.pnl_usd),
+             _money(t.fees_usd), t.opened_ts_ms, t.closed_ts_ms, t.entry_reason, t.exit_reason],
+        )
+
+    def record_signal(self, signal: Signal) -> bool:
+        s = signal
+        layers = [{"name": l.name, "value": _finite(l.value), "threshold": _finite(l.threshold),
+                   "passed": l.passed} for l in s.layers]
+        return self._changed(
+            "INSERT INTO signals (signal_id, ts_ms, strategy, market_id, token_id, direction, price, move,"
+            " decision, reason, layers_json) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            [s.signal_id, s.ts_ms, s.strategy, s.market_id, s.token_id, s.direction.value, s.price, s.move,
+             s.decision.value, s.reason, json.dumps(layers)],
+        )
+
+    def record_refusal(self, refused: Refused, ts_ms: int) -> None:
+        i = refused.intent
+        self._con.execute(
+            "INSERT INTO risk_decisions (ts_ms, strategy, market_id, token_id, side, shares, limit_price,"
+            " purpose, intent_key, code, text) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [ts_ms, i.strategy, i.market_id, i.token_id, i.side.value, _money(i.shares), _money(i.limit_price),
+             i.purpose.value, i.key, refused.code.value, refused.text],
+        )
+
+    def record_journal(self, ts_ms: int, kind: str, text: str, ref: str = "") -> None:
+        self._con.execute("INSERT INTO journal (ts_ms, kind, text, ref) VALUES (?,?,?,?)", [ts_ms, kind, text, ref])
+
+    def record_equity(self, ts_ms: int, cash: Decimal, positions_value: Decimal, equity: Decimal) -> None:
+        self._con.execute(
+            "INSERT INTO equity VALUES (?,?,?,?)", [ts_ms, _money(cash), _money(positions_value), _money(equity)]
+        )
+
+    def record_command(self, command_id: str, kind: str, args: dict[str, Any], ok: bool, text: str,
+                       ts_ms: int) -> bool:
+        """Mark a command processed (exactly-once key). False when it was already recorded."""
+        return self._changed(
+            "INSERT INTO commands (command_id, kind, args_json, ok, text, ts_ms) VALUES (?,?,?,?,?,?)"
+            " ON CONFLICT DO NOTHING",
+            [command_id, str(kind), json.dumps(args, sort_keys=True, default=str), ok, text, ts_ms],
+        )
+
+    def processed_command_ids(self) -> set[str]:
+        return {row[0] for row in self._con.execute("SELECT command_id FROM commands").fetchall()}
+
+    def record_ticks(self, updates: Sequence[BookUpdate]) -> int:
+        """Store the updates whose top of book changed or that carry a trade, and fold their mids
+        into 1-minute bars, in one transaction. Returns the number of ticks stored.
+
+        Bars are merged into the table (open kept, high/low widened, close replaced, ticks added)
+        rather than held in memory, so a restart mid-minute cannot reset a bar's open.
+        A bar counts the stored ticks that had both sides (a mid); so bars_1m equals an
+        aggregate of the ticks table.
+        """
+        last_top = self._last_top
+        tok_col: list[str] = []
+        ts_col: list[int] = []
+        bid_col: list[float | None] = []
+        ask_col: list[float | None] = []
+        bsz_col: list[float | None] = []
+        asz_col: list[float | None] = []
+        ltp_col: list[float | None] = []
+        lts_col: list[float | None] = []
+        bars: dict[tuple[str, int], list[float]] = {}  # (token, minute) -> [open, high, low, close, n]
+        for update in updates:
+            book = update.book
+            bid, bid_size = book.bids[0] if book.bids else (None, None)
+            ask, ask_size = book.asks[0] if book.asks else (None, None)
+            top = (bid, ask, bid_size, ask_size)
+            token = book.token_id
+            # A non-None last_trade_price is a trade on this update (replay format), always kept.
+            if update.last_trade_price is None and last_top.get(token) == top:
+                continue
+            last_top[token] = top
+            tok_col.append(token)
+            ts_col.append(update.ts_ms)
+            bid_col.append(bid)
+            ask_col.append(ask)
+            bsz_col.append(bid_size)
+            asz_col.append(ask_size)
+            ltp_col.append(update.last_trade_price)
+            lts_col.append(update.last_trade_size)
+            if bid is not None and ask is not None:
+                mid = (bid + ask) / 2.0
+                key = (token, update.ts_ms - update.ts_ms % _MINUTE_MS)
+                bar = bars.get(key)
+                if bar is None:
+                    bars[key] = [mid, mid, mid, mid, 1]
+                else:
+                    bar[1] = max(bar[1], mid)
+                    bar[2] = min(bar[2], mid)
+                    bar[3] = mid
+                    bar[4] += 1
+        if not tok_col:
+            return 0
+        f64 = pa.float64()
+        tick_batch = pa.table({
+            "token_id": pa.array(tok_col, pa.string()), "ts_ms": pa.array(ts_col, pa.int64()),
+            "best_bid": pa.array(bid_col, f64), "best_ask": pa.array(ask_col, f64),
+            "bid_size": pa.array(bsz_col, f64), "ask_size": pa.array(asz_col, f64),
+            "last_trade_price": pa.array(ltp_col, f64), "last_trade_size": pa.array(lts_col, f64),
+        })
+        bar_rows = [(token, minute, *values) for (token, minute), values in bars.items()]
+        bar_batch = pa.table({
+            "token_id": pa.array([r[0] for r in bar_rows], pa.string()),
+            "minute_ts_ms": pa.array([r[1] for r in bar_rows], pa.int64()),
+            "open": pa.array([r[2] for r in bar_rows], f64), "high": pa.array([r[3] for r in bar_rows], f64),
+            "low": pa.array([r[4] for r in bar_rows], f64), "close": pa.array([r[5] for r in bar_rows], f64),
+            "ticks": pa.array([r[6] for r in bar_rows], pa.int64()),
+        })
+        con = self._con
+        try:
+            con.execute("BEGIN TRANSACTION")
+            con.register("tick_batch", tick_batch)
+            con.register("bar_batch", bar_batch)
+            con.execute("INSERT INTO ticks SELECT * FROM tick_batch")
+            con.execute(
+                "INSERT INTO bars_1m SELECT * FROM bar_batch ON CONFLICT (token_id, minute_ts_ms) DO UPDATE SET"
+                " high = greatest(high, excluded.high), low = least(low, excluded.low),"
+                " close = excluded.close, ticks = ticks + excluded.ticks"
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass  # the failure happened before BEGIN took effect
+            self._last_top.clear()  # what we remembered as stored was not: store the next tops again
+            raise
+        finally:
+            con.unregister("tick_batch")
+            con.unregister("bar_batch")
+        return len(tok_col)
+
+    def apply_retention(self, now_ms: int, tick_retention_days: int) -> int:
+        """Delete ticks older than the retention window (bars are kept). Returns rows deleted."""
+        row = self._con.execute(
+            "DELETE FROM ticks WHERE ts_ms < ?", [now_ms - tick_retention_days * _DAY_MS]
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    # ---- recovery loaders ------------------------------------------------------------------
+
+    def load_markets(self) -> list[Market]:
+        rows = self._con.execute(
+            "SELECT market_id, question, token_id_a, outcome_a, token_id_b, outcome_b, tick_size, min_order_size,"
+            " fee_rate, neg_risk, neg_risk_group, category, end_ts_ms, volume_24h_usd, liquidity_usd"
+            " FROM markets ORDER BY market_id"
+        ).fetchall()
+        markets = []
+        for (mid, question, ta, oa, tb, ob, tick, min_size, fee, neg, group, category, end, vol, liq) in rows:
+            tokens = (Token(ta, mid, oa, tb, True), Token(tb, mid, ob, ta, False))
+            markets.append(Market(mid, question, tokens, end, _tick(tick), _dec(min_size), _dec(fee), neg, group,
+                                  category, vol, liq))
+        return markets
+
+    def load_fills(self) -> list[Fill]:
+        """Every fill in the order they were recorded (the order the engine applied them)."""
+        rows = self._con.execute(
+            "SELECT fill_id, client_order_id, strategy, market_id, token_id, side, price, shares, fee_usd,"
+            " shares_received, cash_delta, is_maker, purpose, ts_ms FROM fills ORDER BY seq"
+        ).fetchall()
+        return [
+            Fill(fid, coid, strat, mid, tid, Side(side), _dec(price), _dec(shares), _dec(fee), _dec(recv),
+                 _dec(cash), maker, Purpose(purpose), ts)
+            for fid, coid, strat, mid, tid, side, price, shares, fee, recv, cash, maker, purpose, ts in rows
+        ]
+
+    def load_orders(self) -> list[tuple[Order, OrderStatus, Decimal]]:
+        """Every order with its last known status and filled shares, in submission order."""
+        rows = self._con.execute(
+            "SELECT client_order_id, strategy, market_id, token_id, side, shares, limit_price, order_type, purpose,"
+            " reason, intent_ts_ms, intent_key, ts_ms, status, filled_shares FROM orders ORDER BY seq"
+        ).fetchall()
+        result = []
+        for coid, strat, mid, tid, side, shares, limit, otype, purpose, reason, its, key, ts, status, filled in rows:
+            intent = OrderIntent(strat, mid, tid, Side(side), _dec(shares), _dec(limit), OrderType(otype),
+                                 Purpose(purpose), reason, its, key)
+            result.append((Order(coid, intent, ts), OrderStatus(status), _dec(filled)))
+        return result
+
+    def load_trades(self) -> list[ClosedTrade]:
+        rows = self._con.execute(
+            "SELECT trade_id, market_id, token_id, strategy, shares, entry_price, exit_price, cost_usd, proceeds_usd,"
+            " pnl_usd, fees_usd, opened_ts_ms, closed_ts_ms, entry_reason, exit_reason FROM trades ORDER BY seq"
+        ).fetchall()
+        return [
+            ClosedTrade(r[0], r[1], r[2], r[3], *(_dec(v) for v in r[4:11]), r[11], r[12], r[13], r[14])
+            for r in rows
+        ]
+
+    def load_position_meta(self) -> dict[str, Position]:
+        """The last saved Position per token. Shares and cost here are as of the save; fills are
+        the truth for the balance, this is the truth for stops, target, trailing high and reason."""
+        rows = self._con.execute(
+            "SELECT market_id, token_id, strategy, shares, cost_usd, opened_ts_ms, entry_price, stop_price,"
+            " target_price, high_water_bid, entry_reason FROM positions_meta"
+        ).fetchall()
+        return {
+            r[1]: Position(r[0], r[1], r[2], _dec(r[3]), _dec(r[4]), r[5], *(_dec(v) for v in r[6:10]), r[10])
+            for r in rows
+        }
+
+    def last_command_state(self) -> CommandKind | None:
+        """The last successful pause/resume/stop_entry: what the paused state was before a restart."""
+        row = self._con.execute(
+            "SELECT kind FROM commands WHERE ok AND kind IN ('pause', 'resume', 'stop_entry')"
+            " ORDER BY ts_ms DESC, seq DESC LIMIT 1"
+        ).fetchone()
+        return CommandKind(row[0]) if row else None
+
+    # ---- read model --------------------------------------------------------------------------
+
+    def _snapshot_queries(self, now_ms: int) -> dict[str, str]:
+        outcome = ("coalesce(CASE WHEN x.token_id = m.token_id_a THEN m.outcome_a"
+                   " WHEN x.token_id = m.token_id_b THEN m.outcome_b END, '')")
+        newest = "SELECT * FROM (SELECT * FROM {t} ORDER BY ts_ms DESC, seq DESC LIMIT %d) ORDER BY ts_ms, seq"
+        newest %= _NEWEST_ROWS
+        return {
+            "trades": f"SELECT x.*, coalesce(m.question, '') AS question, {outcome} AS outcome FROM trades x"
+                      " LEFT JOIN markets m ON x.market_id = m.market_id ORDER BY x.closed_ts_ms, x.seq",
+            "fills": "SELECT * FROM fills ORDER BY seq",
+            "orders": "SELECT * FROM orders ORDER BY seq",
+            "positions": self._positions_query(outcome),
+            "signals": newest.format(t="signals"),
+            "risk_decisions": newest.format(t="risk_decisions"),
+            "equity": "SELECT * FROM equity ORDER BY ts_ms",
+            "markets": "SELECT * FROM markets ORDER BY market_id",
+            "bars_1m": f"SELECT * FROM bars_1m WHERE minute_ts_ms >= {int(now_ms) - _DAY_MS}"
+                       " ORDER BY token_id, minute_ts_ms",
+            "journal": newest.format(t="journal"),
+            "commands": "SELECT * FROM commands ORDER BY ts_ms, seq",
+        }
+
+    @staticmethod
+    def _positions_query(outcome: str) -> str:
+        """Open positions from the fills (the balance is their truth), joined with positions_meta.
+
+        The open lot is the fills after the token's balance was last flat; its buys give the
+        fallback entry price and opening time when no meta was saved.
+        """
+        return f"""
+        WITH f AS (
+            SELECT *, sum(shares_received) OVER (PARTITION BY token_id ORDER BY seq) AS balance FROM fills),
+        flat AS (SELECT token_id, max(seq) AS flat_seq FROM f WHERE balance <= {DUST_SHARES} GROUP BY token_id),
+        lot AS (
+            SELECT f.token_id, any_value(f.market_id) AS market_id, arg_min(f.strategy, f.seq) AS strategy,
+                   min(f.ts_ms) AS opened_ts_ms,
+                   sum(CASE WHEN f.shares_received > 0 THEN -f.cash_delta ELSE 0 END) AS buy_cost,
+                   sum(CASE WHEN f.shares_received > 0 THEN f.shares_received ELSE 0 END) AS bought
+            FROM f LEFT JOIN flat ON f.token_id = flat.token_id
+            WHERE f.seq > coalesce(flat.flat_seq, -1) GROUP BY f.token_id),
+        held AS (SELECT token_id, sum(shares_received) AS shares FROM fills GROUP BY token_id
+                 HAVING sum(shares_received) > {DUST_SHARES}),
+        x AS (
+            SELECT lot.market_id, held.token_id, coalesce(p.strategy, lot.strategy) AS strategy, held.shares,
+                   coalesce(p.entry_price, CAST(lot.buy_cost / nullif(lot.bought, 0) AS {_M})) AS entry_price,
+                   p.shares AS meta_shares, p.cost_usd AS meta_cost, p.stop_price, p.target_price,
+                   coalesce(p.opened_ts_ms, lot.opened_ts_ms) AS opened_ts_ms,
+                   coalesce(p.entry_reason, '') AS entry_reason
+            FROM held JOIN lot ON held.token_id = lot.token_id
+            LEFT JOIN positions_meta p ON p.token_id = held.token_id)
+        SELECT x.*, coalesce(m.question, '') AS question, {outcome} AS outcome,
+               CASE WHEN x.meta_shares = x.shares THEN x.meta_cost ELSE x.shares * x.entry_price END AS cost_usd
+        FROM x LEFT JOIN markets m ON x.market_id = m.market_id ORDER BY x.opened_ts_ms, x.token_id"""
+
+    def export_snapshots(self, snapshot_dir: Path, now_ms: int) -> dict[str, int]:
+        """Write every READ_MODEL table to ``snapshot_dir/<table>.parquet`` atomically (temp file +
+        os.replace). Returns rows written per table."""
+        snapshot_dir = Path(snapshot_dir)
+        snapshot_dir.mkdir(parents=True, exist_ok=True)
+        if self._export_con is None:
+            self._export_con = self._con.cursor()  # own cursor: may run in a helper thread
+        con = self._export_con
+        written: dict[str, int] = {}
+        for table, query in self._snapshot_queries(now_ms).items():
+            final = snapshot_dir / f"{table}.parquet"
+            tmp = snapshot_dir / f".{table}.parquet.tmp"  # dot: never matched by readers' globbing
+            quoted = str(tmp).replace("'", "''")
+            row = con.execute(
+                f"COPY (SELECT {select_list(table)} FROM ({query})) TO '{quoted}' (FORMAT PARQUET)"
+            ).fetchone()
+            os.replace(tmp, final)
+            written[table] = int(row[0]) if row else 0
+        return written
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Checkpoint (fold the WAL into the file, so the next start is fast) and close."""
+        if self._con is None:
+            return
+        try:
+            self._con.execute("CHECKPOINT")
+        finally:
+            if self._export_con is not None:
+                self._export_con.close()
+            self._con.close()
+            self._con = None  # type: ignore[assignment]
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+__all__ = ["DUST_SHARES", "SCHEMA_VERSION", "Store", "StoreLockedError"]

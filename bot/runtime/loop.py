@@ -1,0 +1,197 @@
+"""The real-time loop: pace cycles on the wall clock, publish the read model, obey commands.
+
+Each cycle: take the feed's next cycle, pick up commands from the inbox, run it through the
+Runner, write state.json (atomically), and every few seconds the Parquet snapshots. SIGTERM and
+Ctrl-C finish the current cycle, publish a final state and close the store cleanly. Config file
+changes are picked up live for the settings that are safe to change (detector and risk
+thresholds); a bad edit is reported in state.json and the old settings stay in force.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import statistics
+import threading
+import time
+from collections import deque
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from bot.adapters.storage.state_file import write_json_atomic
+from bot.config.loader import load_settings
+from bot.config.schema import ConfigError
+from bot.core.report import build_state
+from bot.domain.events import Command, CommandKind
+from bot.wiring import Bot
+
+log = logging.getLogger("polybot.loop")
+
+RETENTION_EVERY_S = 3600.0
+
+
+class Loop:
+    def __init__(self, bot: Bot, *, speed: float | None = 1.0, duration_s: float | None = None,
+                 config_path: Path | None = None, profile: str | None = None) -> None:
+        self.bot = bot
+        self.speed = speed  # None or 0: as fast as possible
+        self.duration_s = duration_s
+        self.config_path = config_path
+        self.profile = profile
+        self.stop = threading.Event()
+        self.started_ms = time.time_ns() // 1_000_000
+        self.cycle_ms: deque[float] = deque(maxlen=600)
+        self.cycles = 0
+        self.events = 0
+        self.config_error: str | None = None
+        self._config_mtime = self._mtime()
+        self._processed: set[str] = bot.store.processed_command_ids() if bot.store else set()
+        self._process = psutil.Process()
+        self._last_event_wall = time.monotonic()
+        bot.runner.on_command_done = lambda done: self.on_command_done(done.command_id, done.ok, done.text)
+
+    def install_signal_handlers(self) -> None:
+        def _stop(signum: int, _frame: Any) -> None:
+            log.info("signal %s: finishing the current cycle and stopping", signum)
+            self.stop.set()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+
+    # -- the loop ------------------------------------------------------------------------------
+    def run(self) -> int:
+        bot = self.bot
+        interval = bot.settings.runtime.cycle_s / self.speed if self.speed else 0.0
+        wall_start = time.monotonic()
+        next_tick = wall_start
+        last_snapshot = last_state = 0.0
+        last_retention = wall_start
+        try:
+            while not self.stop.is_set():
+                if self.duration_s is not None and time.monotonic() - wall_start >= self.duration_s:
+                    break
+                cycle = bot.feed.next_cycle()
+                if cycle is None:
+                    log.info("feed exhausted after %d cycles", self.cycles)
+                    break
+                self._maybe_reload(cycle.ts_ms)
+                commands = self._commands(cycle.ts_ms)
+                started = time.perf_counter()
+                bot.runner.run_cycle(cycle.ts_ms, cycle.events, commands)
+                self.cycle_ms.append((time.perf_counter() - started) * 1000)
+                self.cycles += 1
+                self.events += len(cycle.events)
+                if cycle.events:
+                    self._last_event_wall = time.monotonic()
+                now = time.monotonic()
+                # Publish every cycle in real time; when running flat out, a few times a second.
+                if interval or now - last_state >= 0.25:
+                    self.publish("running")
+                    last_state = now
+                if bot.store is not None and now - last_snapshot >= bot.settings.storage.snapshot_every_s:
+                    bot.store.export_snapshots(bot.data_dir / "snapshots", cycle.ts_ms)
+                    last_snapshot = now
+                if bot.store is not None and now - last_retention >= RETENTION_EVERY_S:
+                    bot.store.apply_retention(cycle.ts_ms, bot.settings.storage.tick_retention_days)
+                    last_retention = now
+                if interval:
+                    next_tick += interval
+                    delay = next_tick - time.monotonic()
+                    if delay > 0:
+                        self.stop.wait(delay)
+                    elif delay < -5 * interval:
+                        next_tick = time.monotonic()  # fell far behind: do not try to catch up in a burst
+        finally:
+            self.shutdown()
+        return 0
+
+    def shutdown(self) -> None:
+        bot = self.bot
+        self.publish("stopped")
+        if bot.store is not None:
+            bot.store.export_snapshots(bot.data_dir / "snapshots", bot.engine.now_ms)
+            bot.store.close()
+        log.info("stopped after %d cycles", self.cycles)
+
+    # -- commands and config -------------------------------------------------------------------
+    def _commands(self, ts_ms: int) -> list[Command]:
+        inbox = self.bot.inbox
+        if inbox is None:
+            return []
+        fresh: list[Command] = []
+        for command in inbox.pending(ts_ms):
+            if command.command_id in self._processed:
+                inbox.mark_done(command.command_id, False, "already processed once; ignored")
+                continue
+            self._processed.add(command.command_id)
+            if command.kind is CommandKind.RELOAD:
+                self._reload(ts_ms, forced=True)
+            fresh.append(replace(command, ts_ms=ts_ms))
+        return fresh
+
+    def on_command_done(self, command_id: str, ok: bool, text: str) -> None:
+        if self.bot.inbox is not None:
+            self.bot.inbox.mark_done(command_id, ok, text)
+
+    def _mtime(self) -> float | None:
+        try:
+            return os.stat(self._config_file()).st_mtime
+        except OSError:
+            return None
+
+    def _config_file(self) -> Path:
+        from bot.config.loader import DEFAULT_CONFIG_PATH
+
+        return Path(self.config_path) if self.config_path else DEFAULT_CONFIG_PATH
+
+    def _maybe_reload(self, ts_ms: int) -> None:
+        mtime = self._mtime()
+        if mtime != self._config_mtime:
+            self._config_mtime = mtime
+            self._reload(ts_ms)
+
+    def _reload(self, ts_ms: int, forced: bool = False) -> None:
+        try:
+            settings = load_settings(self.config_path, self.profile)
+        except ConfigError as exc:
+            self.config_error = str(exc)
+            log.error("config change ignored, old settings stay in force:\n%s", exc)
+            return
+        self.config_error = None
+        self.bot.settings = settings
+        self.bot.engine.apply_settings(settings)
+        log.info("settings reloaded%s", " (reload command)" if forced else " (config file changed)")
+
+    # -- read model ----------------------------------------------------------------------------
+    def publish(self, status: str | None = None) -> None:
+        bot = self.bot
+        if bot.data_dir is None:
+            return
+        state = build_state(bot.engine)
+        timings = sorted(self.cycle_ms)
+        state.update({
+            "written_ts_ms": time.time_ns() // 1_000_000,
+            "started_ts_ms": self.started_ms,
+            "source": bot.source,
+            "cycle": {
+                "count": self.cycles, "events": self.events,
+                "last_ms": self.cycle_ms[-1] if self.cycle_ms else 0.0,
+                "p50_ms": statistics.median(timings) if timings else 0.0,
+                "p99_ms": timings[min(len(timings) - 1, int(len(timings) * 0.99))] if timings else 0.0,
+                "speed": self.speed or 0,
+            },
+            "feed": {
+                "source": bot.source, "status": "ok" if status != "stopped" else "stopped",
+                "last_event_age_s": round(time.monotonic() - self._last_event_wall, 3),
+                "markets": len(bot.engine.markets), "tokens": len(bot.engine.tokens),
+            },
+            "process": {"pid": os.getpid(), "rss_mb": round(self._process.memory_info().rss / 2**20, 1)},
+            "config_error": self.config_error,
+        })
+        if status == "stopped":
+            state["status"] = "stopped"
+        write_json_atomic(bot.data_dir / "state.json", state)

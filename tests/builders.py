@@ -1,0 +1,53 @@
+"""Hand-built markets, books and event streams for tests: small, explicit, no randomness."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from bot.adapters.executors.paper import PaperExecutor
+from bot.config.schema import Settings
+from bot.core.engine import Engine
+from bot.domain.book import Book
+from bot.domain.events import BookUpdate, MarketListed
+from bot.domain.market import Market, binary_market
+from bot.runtime.runner import Runner
+
+T0 = 1_800_000_000_000  # 2027-01-15, far from any day boundary surprises in short tests
+
+
+def market(market_id: str = "m1", fee_rate: str = "0", end_ts_ms: int | None = None) -> Market:
+    return binary_market(market_id, f"Will {market_id} happen?", (f"{market_id}-yes", f"{market_id}-no"),
+                         fee_rate=Decimal(fee_rate), end_ts_ms=end_ts_ms)
+
+
+def yes_no_books(m: Market, bid: float, ask: float, ts_ms: int, size: float = 500.0, levels: int = 3
+                 ) -> list[BookUpdate]:
+    """A YES book around bid/ask and the NO book that mirrors it (NO bid = 1 - YES ask)."""
+    step = float(m.tick_size)
+    yes_bids = tuple((round(bid - i * step, 4), size) for i in range(levels))
+    yes_asks = tuple((round(ask + i * step, 4), size) for i in range(levels))
+    no_bids = tuple((round(1 - p, 4), s) for p, s in yes_asks)
+    no_asks = tuple((round(1 - p, 4), s) for p, s in yes_bids)
+    yes, no = m.tokens
+    return [BookUpdate(ts_ms, Book(yes.token_id, ts_ms, yes_bids, yes_asks)),
+            BookUpdate(ts_ms, Book(no.token_id, ts_ms, no_bids, no_asks))]
+
+
+def make_runner(settings: Settings | None = None) -> Runner:
+    settings = settings or Settings()
+    return Runner(Engine(settings), PaperExecutor(settings.execution.latency_ms))
+
+
+def list_market(runner: Runner, m: Market, ts_ms: int = T0) -> None:
+    runner.run_cycle(ts_ms, [MarketListed(ts_ms, m)])
+
+
+def flat(runner: Runner, m: Market, cycles: int, start_ms: int = T0, mid: float = 0.50, half_spread: float = 0.01,
+         wiggle: float = 0.002) -> int:
+    """Feed ``cycles`` one-second cycles of a calm market; returns the next free timestamp."""
+    ts = start_ms
+    for i in range(cycles):
+        ts += 1000
+        centre = mid + (wiggle if i % 2 else -wiggle)
+        runner.run_cycle(ts, yes_no_books(m, round(centre - half_spread, 4), round(centre + half_spread, 4), ts))
+    return ts
