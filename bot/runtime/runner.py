@@ -25,7 +25,7 @@ from bot.domain.actions import (
 )
 from bot.domain.events import BookUpdate, Command, Event, FillReport, OrderReport, Timer
 from bot.domain.money import ZERO
-from bot.domain.orders import OrderStatus, OrderUpdate
+from bot.domain.orders import Fill, OrderStatus, OrderUpdate
 
 log = logging.getLogger("polybot.runner")
 
@@ -44,6 +44,7 @@ class Runner:
     store: Store | None = None
     on_notify: Callable[[Notify], None] | None = None
     on_command_done: Callable[[CommandDone], None] | None = None
+    on_fill: Callable[[Fill], None] | None = None  # every booked fill, venue or settlement
     record_ticks: bool = True
     notifications: deque[Notify] = field(default_factory=lambda: deque(maxlen=200))
     actions_total: int = 0
@@ -73,8 +74,11 @@ class Runner:
         queue: deque[Event] = deque([first])
         while queue:
             event = queue.popleft()
-            if self.store is not None and isinstance(event, FillReport):
-                self.store.record_fill(event.fill)
+            if isinstance(event, FillReport):
+                if self.store is not None:
+                    self.store.record_fill(event.fill)
+                if self.on_fill is not None:
+                    self.on_fill(event.fill)
             elif self.store is not None and isinstance(event, OrderReport) \
                     and event.update.client_order_id not in self._never_sent:
                 self.store.record_order_update(event.update)
