@@ -31,8 +31,8 @@ $(STAMP): $(PY) $(REQS)
 run: $(STAMP) ## Start the bot and the dashboard (http://127.0.0.1:8501); Ctrl-C stops both
 	$(PY) scripts/run_both.py --port $(PORT) run $(ARGS)
 
-demo: $(STAMP) ## Same as run, on the offline market simulator
-	$(PY) scripts/run_both.py --port $(PORT) run --source sim $(ARGS)
+demo: $(STAMP) ## The bot on the offline market simulator at 5x speed, plus the dashboard
+	$(PY) scripts/run_both.py --port $(PORT) run --source sim --speed 5 $(ARGS)
 
 test: $(STAMP) ## Run the test suite (fails when no tests are collected)
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
