@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
+
+from ruamel.yaml import YAML
 
 from bot.adapters.executors.paper import PaperExecutor
+from bot.config.loader import DEFAULT_CONFIG_PATH
 from bot.config.schema import Settings
 from bot.core.engine import Engine
 from bot.domain.book import Book
@@ -51,3 +55,32 @@ def flat(runner: Runner, m: Market, cycles: int, start_ms: int = T0, mid: float 
         centre = mid + (wiggle if i % 2 else -wiggle)
         runner.run_cycle(ts, yes_no_books(m, round(centre - half_spread, 4), round(centre + half_spread, 4), ts))
     return ts
+
+
+BUSY = """
+sim:
+  markets: 60
+risk:
+  max_open_trades: 6
+  cooldown_s: 0
+  breaker_consecutive_losses: 100
+  max_daily_loss_usd: 1000
+  max_drawdown_pct: 100
+exits:
+  max_hold_s: 90
+storage:
+  snapshot_every_s: 1
+"""
+
+
+def busy_config(tmp_path: Path) -> Path:
+    """config.yaml with limits loosened so a short sim run trades a lot (comments kept)."""
+    yaml = YAML()
+    base = yaml.load(DEFAULT_CONFIG_PATH.read_text())
+    for section, values in yaml.load(BUSY).items():
+        for key, value in values.items():
+            base[section][key] = value
+    path = tmp_path / "config.yaml"
+    with path.open("w") as handle:
+        yaml.dump(base, handle)
+    return path

@@ -21,41 +21,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from bot.adapters.storage.commands import CommandInbox
-from bot.config.loader import DEFAULT_CONFIG_PATH, load_settings
+from bot.config.loader import load_settings
 from bot.runtime.offline import run_offline
 from bot.wiring import build
+from tests.builders import busy_config
 
 ROOT = Path(__file__).resolve().parents[2]
-
-BUSY = """
-sim:
-  markets: 60
-risk:
-  max_open_trades: 6
-  cooldown_s: 0
-  breaker_consecutive_losses: 100
-  max_daily_loss_usd: 1000
-  max_drawdown_pct: 100
-exits:
-  max_hold_s: 90
-storage:
-  snapshot_every_s: 1
-"""
-
-
-def busy_config(tmp_path: Path) -> Path:
-    from ruamel.yaml import YAML
-
-    yaml = YAML()
-    base = yaml.load(DEFAULT_CONFIG_PATH.read_text())
-    for section, values in yaml.load(BUSY).items():
-        for key, value in values.items():
-            base[section][key] = value
-    path = tmp_path / "config.yaml"
-    with path.open("w") as handle:
-        yaml.dump(base, handle)
-    return path
-
 
 def start_bot(config: Path, data_dir: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "bot", "run", "--source", "sim", "--speed", "0",
