@@ -156,6 +156,7 @@ def reference_detect(stream: list[list[float]], params: Any) -> tuple[list[tuple
     n = len(stream[0])
     history: list[list[float]] = [[] for _ in range(n)]
     pos, neg = [0.0] * n, [0.0] * n
+    hold_up, hold_down = [False] * n, [False] * n
     upper, lower = [math.nan] * n, [math.nan] * n
     alarms: list[tuple[int, int, int]] = []
     values: list[tuple[float, ...]] = []
@@ -177,12 +178,18 @@ def reference_detect(stream: list[list[float]], params: Any) -> tuple[list[tuple
             else:
                 roc = 0.0
             if len(past) >= warmup:
-                pos[i] = max(0.0, pos[i] + (price - mean) - slack)
-                neg[i] = max(0.0, neg[i] + (mean - price) - slack)
+                # The side that fired stays at zero until the price is back within the slack.
+                if hold_up[i] and price - mean <= slack:
+                    hold_up[i] = False
+                if hold_down[i] and mean - price <= slack:
+                    hold_down[i] = False
+                pos[i] = 0.0 if hold_up[i] else max(0.0, pos[i] + (price - mean) - slack)
+                neg[i] = 0.0 if hold_down[i] else max(0.0, neg[i] + (mean - price) - slack)
                 alarm = 1 if pos[i] > threshold else -1 if neg[i] > threshold else 0
                 if alarm:
                     alarms.append((t, i, alarm))
                     pos[i] = neg[i] = 0.0
+                    hold_up[i], hold_down[i] = alarm > 0, alarm < 0
             past.append(price)
             values.append((mean, std, upper[i], lower[i], roc, pos[i], neg[i]))
     return alarms, values

@@ -127,3 +127,26 @@ def test_spike_detector_stays_silent_while_warming_up() -> None:
     alarms = [detector.update(0.5 if i % 2 else 0.6) for i in range(19)]
     assert alarms == [0] * 19 and not detector.warm
     assert math.isclose(detector.cusum.pos, 0.0)
+
+
+def test_one_jump_raises_one_alarm_then_rearms_inside_the_bands() -> None:
+    params = DetectorParams(20, 2.5, 0.005, 0.03, 3, warmup_points=20)
+    detector = SpikeDetector(params)
+    calm = [0.5 + (0.002 if i % 2 else -0.002) for i in range(30)]
+    for x in calm:
+        detector.update(x)
+    # The price jumps and stays up: the lagging EWMA must not turn one move into a burst of alarms.
+    alarms = [detector.update(0.58 + (0.002 if i % 2 else -0.002)) for i in range(40)]
+    assert alarms.count(1) == 1 and alarms[0] == 1
+    assert not detector.cusum.hold_pos  # the average caught up with the new level: armed again
+    assert detector.update(0.50) == -1  # and a second, real move is caught
+
+
+def test_a_reversal_during_the_hold_is_still_caught() -> None:
+    params = DetectorParams(20, 2.5, 0.005, 0.03, 3, warmup_points=20)
+    detector = SpikeDetector(params)
+    for i in range(30):
+        detector.update(0.5 + (0.002 if i % 2 else -0.002))
+    assert detector.update(0.58) == 1
+    assert detector.cusum.hold_pos
+    assert detector.update(0.47) == -1  # the jump reverses at once: the other side fires

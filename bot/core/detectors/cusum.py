@@ -5,27 +5,38 @@
 
 An alarm fires when either sum exceeds the threshold h; both sums then restart from zero.
 The target is supplied per tick (Polybot uses the EWMA mean before the new price).
+
+``hold(direction)`` keeps one side at zero until the price comes back to within the slack of
+the target: a moving-average target lags a new level, and without the hold one jump would
+re-fire that side on every tick while the average catches up. The other side stays armed, so
+a reversal is still caught.
 """
 
 from __future__ import annotations
 
 
 class Cusum:
-    __slots__ = ("slack", "threshold", "pos", "neg")
+    __slots__ = ("slack", "threshold", "pos", "neg", "hold_pos", "hold_neg")
 
     def __init__(self, slack: float, threshold: float) -> None:
         self.slack = slack
         self.threshold = threshold
         self.pos = 0.0
         self.neg = 0.0
+        self.hold_pos = False
+        self.hold_neg = False
 
     def update(self, x: float, target: float) -> int:
         """Feed one price; returns +1 (upward alarm), -1 (downward alarm) or 0."""
         deviation = x - target
+        if self.hold_pos and deviation <= self.slack:
+            self.hold_pos = False
+        if self.hold_neg and -deviation <= self.slack:
+            self.hold_neg = False
         pos = self.pos + deviation - self.slack
         neg = self.neg - deviation - self.slack
-        self.pos = pos if pos > 0.0 else 0.0
-        self.neg = neg if neg > 0.0 else 0.0
+        self.pos = pos if pos > 0.0 and not self.hold_pos else 0.0
+        self.neg = neg if neg > 0.0 and not self.hold_neg else 0.0
         if self.pos > self.threshold:
             return 1
         if self.neg > self.threshold:
@@ -35,3 +46,11 @@ class Cusum:
     def reset(self) -> None:
         self.pos = 0.0
         self.neg = 0.0
+
+    def hold(self, direction: int) -> None:
+        """Restart both sums and keep the side that just fired quiet until the target catches up."""
+        self.reset()
+        if direction > 0:
+            self.hold_pos = True
+        else:
+            self.hold_neg = True

@@ -97,7 +97,7 @@ class SpikeDetector:
             alarm = self.cusum.update(price, mean)
             if alarm:
                 self.cusum_at_alarm = self.cusum.pos if alarm > 0 else self.cusum.neg
-                self.cusum.reset()
+                self.cusum.hold(alarm)  # one move, one alarm (see Cusum.hold)
         ewma.update(price)
         self.samples += 1
         self.alarm = alarm
