@@ -18,7 +18,9 @@ class SeriesBank:
 
     def __init__(self, window_points: int, capacity: int = 64) -> None:
         self.window = window_points
-        self._data = np.full((capacity, window_points, len(SERIES_COLUMNS)), np.nan)
+        # Zeros, not NaN: untouched pages of a zeroed array cost no memory, and no reader looks
+        # past a row's written count.
+        self._data = np.zeros((capacity, window_points, len(SERIES_COLUMNS)))
         self._next = np.zeros(capacity, dtype=np.int64)
         self._count = np.zeros(capacity, dtype=np.int64)
         self._slots: dict[str, int] = {}
@@ -34,7 +36,7 @@ class SeriesBank:
 
     def _grow(self) -> None:
         capacity = self._data.shape[0] * 2
-        data = np.full((capacity, self.window, len(SERIES_COLUMNS)), np.nan)
+        data = np.zeros((capacity, self.window, len(SERIES_COLUMNS)))
         data[: self._data.shape[0]] = self._data
         self._data = data
         self._next = np.concatenate([self._next, np.zeros(capacity - len(self._next), dtype=np.int64)])

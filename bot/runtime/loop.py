@@ -9,6 +9,7 @@ thresholds); a bad edit is reported in state.json and the old settings stay in f
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -66,6 +67,11 @@ class Loop:
     def run(self) -> int:
         bot = self.bot
         interval = bot.settings.runtime.cycle_s / self.speed if self.speed else 0.0
+        # Everything built so far lives for the whole run; keep the collector from rescanning it,
+        # and let it run less often (a cycle allocates a book per token).
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 100)
         wall_start = time.monotonic()
         next_tick = wall_start
         last_snapshot = last_state = 0.0

@@ -71,9 +71,9 @@ class Runner:
 
     def _dispatch(self, first: Event) -> None:
         """Process an event and everything it causes (fills feed back as events) in order."""
-        queue: deque[Event] = deque([first])
-        while queue:
-            event = queue.popleft()
+        queue: deque[Event] | None = None  # built only when an action produces follow-up events
+        event: Event | None = first
+        while event is not None:
             if isinstance(event, FillReport):
                 if self.store is not None:
                     self.store.record_fill(event.fill)
@@ -84,7 +84,12 @@ class Runner:
                 self.store.record_order_update(event.update)
             for action in self.engine.process(event):
                 self.actions_total += 1
-                queue.extend(self._act(action))
+                caused = self._act(action)
+                if caused:
+                    if queue is None:
+                        queue = deque()
+                    queue.extend(caused)
+            event = queue.popleft() if queue else None
 
     def _act(self, action: Action) -> list[Event]:
         store = self.store

@@ -68,6 +68,8 @@ class PaperExecutor:
 
     def on_book(self, update: BookUpdate) -> list[Event]:
         self._books[update.book.token_id] = update.book
+        if not self._resting and not self._pending:
+            return []  # the common case on every tick: nothing is working
         # Orders already resting see this update's trades first; orders that only now come
         # out of the latency queue arrive after it and must not fill on trades they never saw.
         events = self._trade_through(update)
@@ -121,6 +123,8 @@ class PaperExecutor:
     # --- execution ----------------------------------------------------------------------
 
     def _run_due(self, now_ms: int) -> list[Event]:
+        if not self._pending:
+            return []
         due = [w for w in self._pending if w.due_ms <= now_ms]
         self._pending = [w for w in self._pending if w.due_ms > now_ms]
         events: list[Event] = []

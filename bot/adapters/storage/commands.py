@@ -101,7 +101,8 @@ class CommandInbox:
         tag = _SOURCE.sub("_", source.lower()).strip("_") or "cmd"
         # Random suffix: two submitters in the same millisecond still get distinct ids.
         command_id = f"{tag[:32]}-{ts_ms}-{secrets.token_hex(4)}"
-        payload = {"command_id": command_id, "kind": kind, "args": text_args, "ts_ms": ts_ms, "source": source}
+        payload = {"command_id": command_id, "kind": kind, "args": text_args, "ts_ms": ts_ms,
+                   "source": source}
         write_json_atomic(self.dir / f"{command_id}.json", payload)
         return command_id
 

@@ -146,9 +146,14 @@ class Store:
             ) from exc
         self._export_con: duckdb.DuckDBPyConnection | None = None
         self._last_top: dict[str, tuple[float | None, ...]] = {}  # token -> last stored top of book
-        self._con.execute(_SCHEMA)
-        self._check_schema_version()
-        pa.array([0.0], pa.float64())  # pyarrow's first conversion lazily imports pandas (~0.25 s): not mid-cycle
+        try:
+            self._con.execute(_SCHEMA)
+            self._check_schema_version()
+        except BaseException:
+            self._con.close()  # do not keep the lock on a file we refuse to use
+            raise
+        # pyarrow's first conversion lazily imports pandas (~0.25 s): pay it now, not mid-cycle.
+        pa.array([0.0], pa.float64())
 
     def _check_schema_version(self) -> None:
         row = self._con.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchone()
@@ -165,35 +170,46 @@ class Store:
         row = self._con.execute(sql, params).fetchone()
         return bool(row and row[0])
 
+    def _insert(self, table: str, row: dict[str, Any], on_conflict: str = "DO NOTHING") -> bool:
+        """INSERT one row given as column -> value (names next to values: no positional slips)."""
+        marks = ", ".join("?" * len(row))
+        conflict = f" ON CONFLICT {on_conflict}" if on_conflict else ""
+        sql = f"INSERT INTO {table} ({', '.join(row)}) VALUES ({marks}){conflict}"
+        return self._changed(sql, list(row.values()))
+
     # ---- recording -------------------------------------------------------------------------
 
     def record_market(self, market: Market) -> None:
         """Insert or refresh a market (its rules and activity numbers change over time)."""
         a, b = market.tokens
-        self._con.execute(
-            "INSERT OR REPLACE INTO markets VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [market.market_id, market.question, a.token_id, a.outcome, b.token_id, b.outcome,
-             _money(market.tick_size), _money(market.min_order_size), _money(market.fee_rate), market.neg_risk,
-             market.neg_risk_group, market.category, market.end_ts_ms, market.volume_24h_usd,
-             market.liquidity_usd],
-        )
+        row = {
+            "market_id": market.market_id, "question": market.question, "token_id_a": a.token_id,
+            "outcome_a": a.outcome, "token_id_b": b.token_id, "outcome_b": b.outcome,
+            "tick_size": _money(market.tick_size), "min_order_size": _money(market.min_order_size),
+            "fee_rate": _money(market.fee_rate), "neg_risk": market.neg_risk,
+            "neg_risk_group": market.neg_risk_group, "category": market.category,
+            "end_ts_ms": market.end_ts_ms,
+            "volume_24h_usd": market.volume_24h_usd, "liquidity_usd": market.liquidity_usd,
+        }
+        updates = ", ".join(f"{column} = excluded.{column}" for column in row if column != "market_id")
+        self._insert("markets", row, f"(market_id) DO UPDATE SET {updates}")
 
     def record_order(self, order: Order, status: OrderStatus, reason: str = "") -> bool:
         """Write-ahead: call BEFORE submitting. False when the id is already known (do not resubmit)."""
         i = order.intent
-        return self._changed(
-            "INSERT INTO orders (client_order_id, strategy, market_id, token_id, side, shares, limit_price,"
-            " order_type, purpose, reason, intent_ts_ms, intent_key, ts_ms, status, filled_shares,"
-            " status_reason, updated_ts_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-            [order.client_order_id, i.strategy, i.market_id, i.token_id, i.side.value, _money(i.shares),
-             _money(i.limit_price), i.order_type.value, i.purpose.value, i.reason, i.ts_ms, i.key, order.ts_ms,
-             status.value, Decimal(0), reason, order.ts_ms],
-        )
+        return self._insert("orders", {
+            "client_order_id": order.client_order_id, "strategy": i.strategy, "market_id": i.market_id,
+            "token_id": i.token_id, "side": i.side.value, "shares": _money(i.shares),
+            "limit_price": _money(i.limit_price), "order_type": i.order_type.value,
+            "purpose": i.purpose.value,
+            "reason": i.reason, "intent_ts_ms": i.ts_ms, "intent_key": i.key, "ts_ms": order.ts_ms,
+            "status": status.value, "filled_shares": Decimal(0), "status_reason": reason,
+            "updated_ts_ms": order.ts_ms,
+        })
 
     def has_order(self, client_order_id: str) -> bool:
-        return self._con.execute(
-            "SELECT count(*) FROM orders WHERE client_order_id = ?", [client_order_id]
-        ).fetchone()[0] > 0
+        row = self._con.execute("SELECT count(*) FROM orders WHERE client_order_id = ?", [client_order_id])
+        return row.fetchone()[0] > 0
 
     def record_order_update(self, update: OrderUpdate) -> bool:
         """Apply a lifecycle change. A terminal status is final (a late 'partial' cannot reopen a
@@ -205,80 +221,82 @@ class Store:
             f" status_reason = CASE WHEN status IN {_TERMINAL} THEN status_reason ELSE ? END,"
             " filled_shares = greatest(filled_shares, ?), updated_ts_ms = greatest(updated_ts_ms, ?)"
             " WHERE client_order_id = ?",
-            [update.status.value, update.reason, _money(update.filled_shares), update.ts_ms, update.client_order_id],
+            [update.status.value, update.reason, _money(update.filled_shares), update.ts_ms,
+             update.client_order_id],
         )
 
     def record_fill(self, fill: Fill) -> bool:
         """Durable on return (WAL committed). False when this fill_id was already recorded."""
-        return self._changed(
-            "INSERT INTO fills (fill_id, client_order_id, strategy, market_id, token_id, side, price, shares,"
-            " fee_usd, shares_received, cash_delta, is_maker, purpose, ts_ms)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-            [fill.fill_id, fill.client_order_id, fill.strategy, fill.market_id, fill.token_id, fill.side.value,
-             _money(fill.price), _money(fill.shares), _money(fill.fee_usd), _money(fill.shares_received),
-             _money(fill.cash_delta), fill.is_maker, fill.purpose.value, fill.ts_ms],
-        )
+        f = fill
+        return self._insert("fills", {
+            "fill_id": f.fill_id, "client_order_id": f.client_order_id, "strategy": f.strategy,
+            "market_id": f.market_id, "token_id": f.token_id, "side": f.side.value, "price": _money(f.price),
+            "shares": _money(f.shares), "fee_usd": _money(f.fee_usd),
+            "shares_received": _money(f.shares_received),
+            "cash_delta": _money(f.cash_delta), "is_maker": f.is_maker, "purpose": f.purpose.value,
+            "ts_ms": f.ts_ms,
+        })
 
     def save_position_meta(self, position: Position) -> None:
         """Keep what fills cannot rebuild (stops, target, trailing high, reason) for recovery."""
         p = position
-        self._con.execute(
-            "INSERT OR REPLACE INTO positions_meta VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            [p.token_id, p.market_id, p.strategy, _money(p.shares), _money(p.cost_usd), p.opened_ts_ms,
-             _money(p.entry_price), _money(p.stop_price), _money(p.target_price), _money(p.high_water_bid),
-             p.entry_reason],
-        )
+        row = {
+            "token_id": p.token_id, "market_id": p.market_id, "strategy": p.strategy,
+            "shares": _money(p.shares), "cost_usd": _money(p.cost_usd), "opened_ts_ms": p.opened_ts_ms,
+            "entry_price": _money(p.entry_price),
+            "stop_price": _money(p.stop_price), "target_price": _money(p.target_price),
+            "high_water_bid": _money(p.high_water_bid), "entry_reason": p.entry_reason,
+        }
+        updates = ", ".join(f"{column} = excluded.{column}" for column in row if column != "token_id")
+        self._insert("positions_meta", row, f"(token_id) DO UPDATE SET {updates}")
 
     def delete_position_meta(self, token_id: str) -> None:
         self._con.execute("DELETE FROM positions_meta WHERE token_id = ?", [token_id])
 
     def record_trade(self, trade: ClosedTrade) -> bool:
         t = trade
-        return self._changed(
-            "INSERT INTO trades (trade_id, market_id, token_id, strategy, shares, entry_price, exit_price,"
-            " cost_usd, proceeds_usd, pnl_usd, fees_usd, opened_ts_ms, closed_ts_ms, entry_reason, exit_reason)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-            [t.trade_id, t.market_id, t.token_id, t.strategy, _money(t.shares), _money(t.entry_price),
-             _money(t.exit_price), _money(t.cost_usd), _money(t.proceeds_usd), _money(t.pnl_usd),
-             _money(t.fees_usd), t.opened_ts_ms, t.closed_ts_ms, t.entry_reason, t.exit_reason],
-        )
+        return self._insert("trades", {
+            "trade_id": t.trade_id, "market_id": t.market_id, "token_id": t.token_id, "strategy": t.strategy,
+            "shares": _money(t.shares), "entry_price": _money(t.entry_price),
+            "exit_price": _money(t.exit_price), "cost_usd": _money(t.cost_usd),
+            "proceeds_usd": _money(t.proceeds_usd), "pnl_usd": _money(t.pnl_usd),
+            "fees_usd": _money(t.fees_usd), "opened_ts_ms": t.opened_ts_ms, "closed_ts_ms": t.closed_ts_ms,
+            "entry_reason": t.entry_reason, "exit_reason": t.exit_reason,
+        })
 
     def record_signal(self, signal: Signal) -> bool:
         s = signal
-        layers = [{"name": l.name, "value": _finite(l.value), "threshold": _finite(l.threshold),
-                   "passed": l.passed} for l in s.layers]
-        return self._changed(
-            "INSERT INTO signals (signal_id, ts_ms, strategy, market_id, token_id, direction, price, move,"
-            " decision, reason, layers_json) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-            [s.signal_id, s.ts_ms, s.strategy, s.market_id, s.token_id, s.direction.value, s.price, s.move,
-             s.decision.value, s.reason, json.dumps(layers)],
-        )
+        layers = [{"name": layer.name, "value": _finite(layer.value), "threshold": _finite(layer.threshold),
+                   "passed": layer.passed} for layer in s.layers]
+        return self._insert("signals", {
+            "signal_id": s.signal_id, "ts_ms": s.ts_ms, "strategy": s.strategy, "market_id": s.market_id,
+            "token_id": s.token_id, "direction": s.direction.value, "price": s.price, "move": s.move,
+            "decision": s.decision.value, "reason": s.reason, "layers_json": json.dumps(layers),
+        })
 
     def record_refusal(self, refused: Refused, ts_ms: int) -> None:
         i = refused.intent
-        self._con.execute(
-            "INSERT INTO risk_decisions (ts_ms, strategy, market_id, token_id, side, shares, limit_price,"
-            " purpose, intent_key, code, text) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            [ts_ms, i.strategy, i.market_id, i.token_id, i.side.value, _money(i.shares), _money(i.limit_price),
-             i.purpose.value, i.key, refused.code.value, refused.text],
-        )
+        self._insert("risk_decisions", {
+            "ts_ms": ts_ms, "strategy": i.strategy, "market_id": i.market_id, "token_id": i.token_id,
+            "side": i.side.value, "shares": _money(i.shares), "limit_price": _money(i.limit_price),
+            "purpose": i.purpose.value, "intent_key": i.key, "code": refused.code.value, "text": refused.text,
+        }, on_conflict="")
 
     def record_journal(self, ts_ms: int, kind: str, text: str, ref: str = "") -> None:
-        self._con.execute("INSERT INTO journal (ts_ms, kind, text, ref) VALUES (?,?,?,?)", [ts_ms, kind, text, ref])
+        self._insert("journal", {"ts_ms": ts_ms, "kind": kind, "text": text, "ref": ref}, on_conflict="")
 
     def record_equity(self, ts_ms: int, cash: Decimal, positions_value: Decimal, equity: Decimal) -> None:
-        self._con.execute(
-            "INSERT INTO equity VALUES (?,?,?,?)", [ts_ms, _money(cash), _money(positions_value), _money(equity)]
-        )
+        self._insert("equity", {"ts_ms": ts_ms, "cash_usd": _money(cash),
+                                "positions_value_usd": _money(positions_value), "equity_usd": _money(equity)},
+                     on_conflict="")
 
     def record_command(self, command_id: str, kind: str, args: dict[str, Any], ok: bool, text: str,
                        ts_ms: int) -> bool:
         """Mark a command processed (exactly-once key). False when it was already recorded."""
-        return self._changed(
-            "INSERT INTO commands (command_id, kind, args_json, ok, text, ts_ms) VALUES (?,?,?,?,?,?)"
-            " ON CONFLICT DO NOTHING",
-            [command_id, str(kind), json.dumps(args, sort_keys=True, default=str), ok, text, ts_ms],
-        )
+        return self._insert("commands", {
+            "command_id": command_id, "kind": str(kind), "ok": ok, "text": text, "ts_ms": ts_ms,
+            "args_json": json.dumps(args, sort_keys=True, default=str),
+        })
 
     def processed_command_ids(self) -> set[str]:
         return {row[0] for row in self._con.execute("SELECT command_id FROM commands").fetchall()}
@@ -355,7 +373,8 @@ class Store:
             con.register("bar_batch", bar_batch)
             con.execute("INSERT INTO ticks SELECT * FROM tick_batch")
             con.execute(
-                "INSERT INTO bars_1m SELECT * FROM bar_batch ON CONFLICT (token_id, minute_ts_ms) DO UPDATE SET"
+                "INSERT INTO bars_1m SELECT * FROM bar_batch"
+                " ON CONFLICT (token_id, minute_ts_ms) DO UPDATE SET"
                 " high = greatest(high, excluded.high), low = least(low, excluded.low),"
                 " close = excluded.close, ticks = ticks + excluded.ticks"
             )
@@ -383,15 +402,16 @@ class Store:
 
     def load_markets(self) -> list[Market]:
         rows = self._con.execute(
-            "SELECT market_id, question, token_id_a, outcome_a, token_id_b, outcome_b, tick_size, min_order_size,"
-            " fee_rate, neg_risk, neg_risk_group, category, end_ts_ms, volume_24h_usd, liquidity_usd"
+            "SELECT market_id, question, token_id_a, outcome_a, token_id_b, outcome_b, tick_size,"
+            " min_order_size, fee_rate, neg_risk, neg_risk_group, category, end_ts_ms, volume_24h_usd,"
+            " liquidity_usd"
             " FROM markets ORDER BY market_id"
         ).fetchall()
         markets = []
         for (mid, question, ta, oa, tb, ob, tick, min_size, fee, neg, group, category, end, vol, liq) in rows:
             tokens = (Token(ta, mid, oa, tb, True), Token(tb, mid, ob, ta, False))
-            markets.append(Market(mid, question, tokens, end, _tick(tick), _dec(min_size), _dec(fee), neg, group,
-                                  category, vol, liq))
+            markets.append(Market(mid, question, tokens, end, _tick(tick), _dec(min_size), _dec(fee), neg,
+                                  group, category, vol, liq))
         return markets
 
     def load_fills(self) -> list[Fill]:
@@ -409,20 +429,22 @@ class Store:
     def load_orders(self) -> list[tuple[Order, OrderStatus, Decimal]]:
         """Every order with its last known status and filled shares, in submission order."""
         rows = self._con.execute(
-            "SELECT client_order_id, strategy, market_id, token_id, side, shares, limit_price, order_type, purpose,"
-            " reason, intent_ts_ms, intent_key, ts_ms, status, filled_shares FROM orders ORDER BY seq"
+            "SELECT client_order_id, strategy, market_id, token_id, side, shares, limit_price, order_type,"
+            " purpose, reason, intent_ts_ms, intent_key, ts_ms, status, filled_shares"
+            " FROM orders ORDER BY seq"
         ).fetchall()
         result = []
-        for coid, strat, mid, tid, side, shares, limit, otype, purpose, reason, its, key, ts, status, filled in rows:
+        for coid, strat, mid, tid, side, shares, limit, otype, purpose, why, its, key, ts, st, filled in rows:
             intent = OrderIntent(strat, mid, tid, Side(side), _dec(shares), _dec(limit), OrderType(otype),
-                                 Purpose(purpose), reason, its, key)
-            result.append((Order(coid, intent, ts), OrderStatus(status), _dec(filled)))
+                                 Purpose(purpose), why, its, key)
+            result.append((Order(coid, intent, ts), OrderStatus(st), _dec(filled)))
         return result
 
     def load_trades(self) -> list[ClosedTrade]:
         rows = self._con.execute(
-            "SELECT trade_id, market_id, token_id, strategy, shares, entry_price, exit_price, cost_usd, proceeds_usd,"
-            " pnl_usd, fees_usd, opened_ts_ms, closed_ts_ms, entry_reason, exit_reason FROM trades ORDER BY seq"
+            "SELECT trade_id, market_id, token_id, strategy, shares, entry_price, exit_price, cost_usd,"
+            " proceeds_usd, pnl_usd, fees_usd, opened_ts_ms, closed_ts_ms, entry_reason, exit_reason"
+            " FROM trades ORDER BY seq"
         ).fetchall()
         return [
             ClosedTrade(r[0], r[1], r[2], r[3], *(_dec(v) for v in r[4:11]), r[11], r[12], r[13], r[14])
@@ -454,8 +476,8 @@ class Store:
     def _snapshot_queries(self, now_ms: int) -> dict[str, str]:
         outcome = ("coalesce(CASE WHEN x.token_id = m.token_id_a THEN m.outcome_a"
                    " WHEN x.token_id = m.token_id_b THEN m.outcome_b END, '')")
-        newest = "SELECT * FROM (SELECT * FROM {t} ORDER BY ts_ms DESC, seq DESC LIMIT %d) ORDER BY ts_ms, seq"
-        newest %= _NEWEST_ROWS
+        newest = ("SELECT * FROM (SELECT * FROM {t} ORDER BY ts_ms DESC, seq DESC"
+                  f" LIMIT {_NEWEST_ROWS}) ORDER BY ts_ms, seq")
         return {
             "trades": f"SELECT x.*, coalesce(m.question, '') AS question, {outcome} AS outcome FROM trades x"
                       " LEFT JOIN markets m ON x.market_id = m.market_id ORDER BY x.closed_ts_ms, x.seq",
@@ -482,7 +504,8 @@ class Store:
         return f"""
         WITH f AS (
             SELECT *, sum(shares_received) OVER (PARTITION BY token_id ORDER BY seq) AS balance FROM fills),
-        flat AS (SELECT token_id, max(seq) AS flat_seq FROM f WHERE balance <= {DUST_SHARES} GROUP BY token_id),
+        flat AS (
+            SELECT token_id, max(seq) AS flat_seq FROM f WHERE balance <= {DUST_SHARES} GROUP BY token_id),
         lot AS (
             SELECT f.token_id, any_value(f.market_id) AS market_id, arg_min(f.strategy, f.seq) AS strategy,
                    min(f.ts_ms) AS opened_ts_ms,
@@ -501,7 +524,8 @@ class Store:
             FROM held JOIN lot ON held.token_id = lot.token_id
             LEFT JOIN positions_meta p ON p.token_id = held.token_id)
         SELECT x.*, coalesce(m.question, '') AS question, {outcome} AS outcome,
-               CASE WHEN x.meta_shares = x.shares THEN x.meta_cost ELSE x.shares * x.entry_price END AS cost_usd
+               CASE WHEN x.meta_shares = x.shares THEN x.meta_cost
+                    ELSE x.shares * x.entry_price END AS cost_usd
         FROM x LEFT JOIN markets m ON x.market_id = m.market_id ORDER BY x.opened_ts_ms, x.token_id"""
 
     def export_snapshots(self, snapshot_dir: Path, now_ms: int) -> dict[str, int]:

@@ -20,55 +20,51 @@ _ARROW = {
 
 Columns = tuple[tuple[str, str], ...]
 
+_V, _B, _F, _Z = "VARCHAR", "BIGINT", "DOUBLE", "BOOLEAN"  # short names keep the table readable
+
 SNAPSHOT_TABLES: dict[str, Columns] = {
     "trades": (
-        ("trade_id", "VARCHAR"), ("market_id", "VARCHAR"), ("question", "VARCHAR"), ("token_id", "VARCHAR"),
-        ("outcome", "VARCHAR"), ("strategy", "VARCHAR"), ("shares", MONEY), ("entry_price", MONEY),
-        ("exit_price", MONEY), ("cost_usd", MONEY), ("proceeds_usd", MONEY), ("pnl_usd", MONEY),
-        ("fees_usd", MONEY), ("opened_ts_ms", "BIGINT"), ("closed_ts_ms", "BIGINT"),
-        ("entry_reason", "VARCHAR"), ("exit_reason", "VARCHAR"),
+        ("trade_id", _V), ("market_id", _V), ("question", _V), ("token_id", _V), ("outcome", _V),
+        ("strategy", _V), ("shares", MONEY), ("entry_price", MONEY), ("exit_price", MONEY),
+        ("cost_usd", MONEY), ("proceeds_usd", MONEY), ("pnl_usd", MONEY), ("fees_usd", MONEY),
+        ("opened_ts_ms", _B), ("closed_ts_ms", _B), ("entry_reason", _V), ("exit_reason", _V),
     ),
     "fills": (
-        ("fill_id", "VARCHAR"), ("client_order_id", "VARCHAR"), ("strategy", "VARCHAR"), ("market_id", "VARCHAR"),
-        ("token_id", "VARCHAR"), ("side", "VARCHAR"), ("price", MONEY), ("shares", MONEY), ("fee_usd", MONEY),
-        ("shares_received", MONEY), ("cash_delta", MONEY), ("is_maker", "BOOLEAN"), ("purpose", "VARCHAR"),
-        ("ts_ms", "BIGINT"),
+        ("fill_id", _V), ("client_order_id", _V), ("strategy", _V), ("market_id", _V), ("token_id", _V),
+        ("side", _V), ("price", MONEY), ("shares", MONEY), ("fee_usd", MONEY), ("shares_received", MONEY),
+        ("cash_delta", MONEY), ("is_maker", _Z), ("purpose", _V), ("ts_ms", _B),
     ),
     "orders": (
-        ("client_order_id", "VARCHAR"), ("strategy", "VARCHAR"), ("market_id", "VARCHAR"), ("token_id", "VARCHAR"),
-        ("side", "VARCHAR"), ("shares", MONEY), ("limit_price", MONEY), ("order_type", "VARCHAR"),
-        ("purpose", "VARCHAR"), ("status", "VARCHAR"), ("filled_shares", MONEY), ("reason", "VARCHAR"),
-        ("status_reason", "VARCHAR"), ("ts_ms", "BIGINT"), ("updated_ts_ms", "BIGINT"),
+        ("client_order_id", _V), ("strategy", _V), ("market_id", _V), ("token_id", _V), ("side", _V),
+        ("shares", MONEY), ("limit_price", MONEY), ("order_type", _V), ("purpose", _V), ("status", _V),
+        ("filled_shares", MONEY), ("reason", _V), ("status_reason", _V), ("ts_ms", _B), ("updated_ts_ms", _B),
     ),
     "positions": (
-        ("market_id", "VARCHAR"), ("question", "VARCHAR"), ("token_id", "VARCHAR"), ("outcome", "VARCHAR"),
-        ("strategy", "VARCHAR"), ("shares", MONEY), ("cost_usd", MONEY), ("entry_price", MONEY),
-        ("stop_price", MONEY), ("target_price", MONEY), ("opened_ts_ms", "BIGINT"), ("entry_reason", "VARCHAR"),
+        ("market_id", _V), ("question", _V), ("token_id", _V), ("outcome", _V), ("strategy", _V),
+        ("shares", MONEY), ("cost_usd", MONEY), ("entry_price", MONEY), ("stop_price", MONEY),
+        ("target_price", MONEY), ("opened_ts_ms", _B), ("entry_reason", _V),
     ),
     "signals": (
-        ("signal_id", "VARCHAR"), ("ts_ms", "BIGINT"), ("strategy", "VARCHAR"), ("market_id", "VARCHAR"),
-        ("token_id", "VARCHAR"), ("direction", "VARCHAR"), ("price", "DOUBLE"), ("move", "DOUBLE"),
-        ("decision", "VARCHAR"), ("reason", "VARCHAR"), ("layers_json", "VARCHAR"),
+        ("signal_id", _V), ("ts_ms", _B), ("strategy", _V), ("market_id", _V), ("token_id", _V),
+        ("direction", _V), ("price", _F), ("move", _F), ("decision", _V), ("reason", _V), ("layers_json", _V),
     ),
     "risk_decisions": (
-        ("ts_ms", "BIGINT"), ("strategy", "VARCHAR"), ("market_id", "VARCHAR"), ("token_id", "VARCHAR"),
-        ("side", "VARCHAR"), ("shares", MONEY), ("limit_price", MONEY), ("code", "VARCHAR"), ("text", "VARCHAR"),
+        ("ts_ms", _B), ("strategy", _V), ("market_id", _V), ("token_id", _V), ("side", _V), ("shares", MONEY),
+        ("limit_price", MONEY), ("code", _V), ("text", _V),
     ),
-    "equity": (("ts_ms", "BIGINT"), ("cash_usd", MONEY), ("positions_value_usd", MONEY), ("equity_usd", MONEY)),
+    "equity": (("ts_ms", _B), ("cash_usd", MONEY), ("positions_value_usd", MONEY), ("equity_usd", MONEY)),
     "markets": (
-        ("market_id", "VARCHAR"), ("question", "VARCHAR"), ("token_id_a", "VARCHAR"), ("outcome_a", "VARCHAR"),
-        ("token_id_b", "VARCHAR"), ("outcome_b", "VARCHAR"), ("tick_size", MONEY), ("min_order_size", MONEY),
-        ("fee_rate", MONEY), ("neg_risk", "BOOLEAN"), ("end_ts_ms", "BIGINT"), ("volume_24h_usd", "DOUBLE"),
-        ("liquidity_usd", "DOUBLE"),
+        ("market_id", _V), ("question", _V), ("token_id_a", _V), ("outcome_a", _V), ("token_id_b", _V),
+        ("outcome_b", _V), ("tick_size", MONEY), ("min_order_size", MONEY), ("fee_rate", MONEY),
+        ("neg_risk", _Z), ("end_ts_ms", _B), ("volume_24h_usd", _F), ("liquidity_usd", _F),
     ),
     "bars_1m": (
-        ("token_id", "VARCHAR"), ("minute_ts_ms", "BIGINT"), ("open", "DOUBLE"), ("high", "DOUBLE"),
-        ("low", "DOUBLE"), ("close", "DOUBLE"), ("ticks", "BIGINT"),
+        ("token_id", _V), ("minute_ts_ms", _B), ("open", _F), ("high", _F), ("low", _F), ("close", _F),
+        ("ticks", _B),
     ),
-    "journal": (("ts_ms", "BIGINT"), ("kind", "VARCHAR"), ("text", "VARCHAR"), ("ref", "VARCHAR")),
+    "journal": (("ts_ms", _B), ("kind", _V), ("text", _V), ("ref", _V)),
     "commands": (
-        ("command_id", "VARCHAR"), ("kind", "VARCHAR"), ("args_json", "VARCHAR"), ("ok", "BOOLEAN"),
-        ("text", "VARCHAR"), ("ts_ms", "BIGINT"),
+        ("command_id", _V), ("kind", _V), ("args_json", _V), ("ok", _Z), ("text", _V), ("ts_ms", _B),
     ),
 }
 
