@@ -49,6 +49,13 @@ class Runner:
     notifications: deque[Notify] = field(default_factory=lambda: deque(maxlen=200))
     actions_total: int = 0
     _never_sent: set[str] = field(default_factory=set)
+    # Records that carry no money are written once per cycle in one transaction: a crash can lose
+    # at most the last cycle of them, never a fill or an order (those are written at once).
+    _signals: list = field(default_factory=list)
+    _refusals: list = field(default_factory=list)
+    _journal: list = field(default_factory=list)
+    _markets: list = field(default_factory=list)
+    _equity: list = field(default_factory=list)
 
     def run_cycle(self, ts_ms: int, events: list[Event], commands: list[Command] = ()) -> CycleResult:
         """Feed one cycle's events, then commands, then the end-of-cycle Timer."""
@@ -65,8 +72,10 @@ class Runner:
         for report in self.executor.on_time(ts_ms):
             self._dispatch(report)
         self._dispatch(Timer(ts_ms))
-        if self.store is not None and books and self.record_ticks:
-            self.store.record_ticks(books)
+        if self.store is not None:
+            if books and self.record_ticks:
+                self.store.record_ticks(books)
+            self.flush()
         return CycleResult(ts_ms, len(events), self.actions_total - before)
 
     def _dispatch(self, first: Event) -> None:
@@ -112,28 +121,39 @@ class Runner:
         if store is None:
             return []
         if isinstance(action, RecordSignal):
-            store.record_signal(action.signal)
+            self._signals.append(action.signal)
         elif isinstance(action, RecordRisk):
-            store.record_refusal(action.decision, action.decision.intent.ts_ms)
+            self._refusals.append((action.decision, action.decision.intent.ts_ms))
         elif isinstance(action, RecordTrade):
             store.record_trade(action.trade)
         elif isinstance(action, RecordJournal):
-            store.record_journal(action.ts_ms, action.kind, action.text, action.ref)
+            self._journal.append((action.ts_ms, action.kind, action.text, action.ref))
         elif isinstance(action, RecordPosition):
             if action.position is None:
                 store.delete_position_meta(action.token_id)
             else:
                 store.save_position_meta(action.position)
         elif isinstance(action, RecordMarket):
-            store.record_market(action.market)
+            self._markets.append(action.market)
         elif isinstance(action, RecordEquity):
-            store.record_equity(action.ts_ms, action.cash_usd, action.positions_value_usd, action.equity_usd)
+            self._equity.append((action.ts_ms, action.cash_usd, action.positions_value_usd, action.equity_usd))
         return []
+
+    def flush(self) -> None:
+        """Write the cycle's buffered records (one transaction)."""
+        if self.store is None:
+            return
+        self.store.record_batch(signals=self._signals, refusals=self._refusals, journal=self._journal,
+                                markets=self._markets, equity=self._equity)
+        for buffer in (self._signals, self._refusals, self._journal, self._markets, self._equity):
+            buffer.clear()
 
     def _submit(self, action: SubmitOrder) -> list[Event]:
         order = action.order
         market = self.engine.markets[order.intent.market_id]
         if self.store is not None:
+            if self._markets:
+                self.flush()  # a stored fill must never name a market the store has not got
             if self.store.has_order(order.client_order_id):
                 # Same decision seen before a restart: never send it twice.
                 log.warning("order %s already in the store; not sending it again", order.client_order_id)

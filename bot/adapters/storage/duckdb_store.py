@@ -29,19 +29,18 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
+import numpy as np
 
 from bot.adapters.storage.read_model import select_list
 from bot.domain.events import BookUpdate, CommandKind
 from bot.domain.market import Market, Token
-from bot.domain.money import TOKEN_UNIT, VALID_TICKS
+from bot.domain.money import SHARE_STEP, TOKEN_UNIT, VALID_TICKS
 from bot.domain.orders import Fill, Order, OrderIntent, OrderStatus, OrderType, OrderUpdate, Purpose, Side
 from bot.domain.positions import ClosedTrade, Position
 from bot.domain.risk import Refused
 from bot.domain.signals import Signal
 
 SCHEMA_VERSION = 1
-DUST_SHARES = "0.0000005"  # below half a token unit a balance is flat
 _MINUTE_MS = 60_000
 _DAY_MS = 86_400_000
 _NEWEST_ROWS = 50_000  # READ_MODEL: signals, risk_decisions and journal snapshots keep the newest 50k
@@ -152,8 +151,7 @@ class Store:
         except BaseException:
             self._con.close()  # do not keep the lock on a file we refuse to use
             raise
-        # pyarrow's first conversion lazily imports pandas (~0.25 s): pay it now, not mid-cycle.
-        pa.array([0.0], pa.float64())
+        self._column_types: dict[str, list[tuple[str, str]]] = {}
 
     def _check_schema_version(self) -> None:
         row = self._con.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchone()
@@ -177,20 +175,67 @@ class Store:
         sql = f"INSERT INTO {table} ({', '.join(row)}) VALUES ({marks}){conflict}"
         return self._changed(sql, list(row.values()))
 
+    def _insert_many(self, table: str, rows: Sequence[dict[str, Any]], on_conflict: str = "DO NOTHING") -> None:
+        """INSERT many rows in one statement. Columns go in as numpy object arrays (DuckDB scans
+        them without pandas, which keeps ~40 MB out of the bot) and are cast to the table's types."""
+        if not rows:
+            return
+        types = self._column_types.get(table)
+        if types is None:
+            types = self._con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?"
+                " ORDER BY ordinal_position", [table]).fetchall()
+            self._column_types[table] = types
+        declared = dict(types)
+        columns = list(rows[0])
+        batch = {}
+        for column in columns:
+            values = [row[column] for row in rows]
+            if declared[column].startswith("DECIMAL"):
+                values = [None if v is None else str(v) for v in values]
+            array = np.empty(len(values), dtype=object)
+            array[:] = values
+            batch[column] = array
+        name = f"batch_{table}"
+        select = ", ".join(f"CAST({column} AS {declared[column]})" for column in columns)
+        conflict = f" ON CONFLICT {on_conflict}" if on_conflict else ""
+        self._con.register(name, batch)
+        try:
+            self._con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {select} FROM {name}{conflict}")
+        finally:
+            self._con.unregister(name)
+
+    def record_batch(self, *, signals: Sequence[Signal] = (), refusals: Sequence[tuple[Refused, int]] = (),
+                     journal: Sequence[tuple[int, str, str, str]] = (), markets: Sequence[Market] = (),
+                     equity: Sequence[tuple[int, Decimal, Decimal, Decimal]] = ()) -> None:
+        """One cycle's worth of non-money records in one transaction (fills and orders are never
+        batched: they are written the moment they happen)."""
+        if not (signals or refusals or journal or markets or equity):
+            return
+        con = self._con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            self._insert_many("signals", [_signal_row(s) for s in signals])
+            self._insert_many("risk_decisions", [_refusal_row(r, ts) for r, ts in refusals], on_conflict="")
+            self._insert_many("journal", [{"ts_ms": ts, "kind": kind, "text": text, "ref": ref}
+                                          for ts, kind, text, ref in journal], on_conflict="")
+            rows = list({m.market_id: _market_row(m) for m in markets}.values())  # last refresh wins
+            if rows:
+                updates = ", ".join(f"{c} = excluded.{c}" for c in rows[0] if c != "market_id")
+                self._insert_many("markets", rows, f"(market_id) DO UPDATE SET {updates}")
+            self._insert_many("equity", [{"ts_ms": ts, "cash_usd": _money(cash), "positions_value_usd": _money(value),
+                                          "equity_usd": _money(total)} for ts, cash, value, total in equity],
+                              on_conflict="")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
     # ---- recording -------------------------------------------------------------------------
 
     def record_market(self, market: Market) -> None:
         """Insert or refresh a market (its rules and activity numbers change over time)."""
-        a, b = market.tokens
-        row = {
-            "market_id": market.market_id, "question": market.question, "token_id_a": a.token_id,
-            "outcome_a": a.outcome, "token_id_b": b.token_id, "outcome_b": b.outcome,
-            "tick_size": _money(market.tick_size), "min_order_size": _money(market.min_order_size),
-            "fee_rate": _money(market.fee_rate), "neg_risk": market.neg_risk,
-            "neg_risk_group": market.neg_risk_group, "category": market.category,
-            "end_ts_ms": market.end_ts_ms,
-            "volume_24h_usd": market.volume_24h_usd, "liquidity_usd": market.liquidity_usd,
-        }
+        row = _market_row(market)
         updates = ", ".join(f"{column} = excluded.{column}" for column in row if column != "market_id")
         self._insert("markets", row, f"(market_id) DO UPDATE SET {updates}")
 
@@ -265,22 +310,10 @@ class Store:
         })
 
     def record_signal(self, signal: Signal) -> bool:
-        s = signal
-        layers = [{"name": layer.name, "value": _finite(layer.value), "threshold": _finite(layer.threshold),
-                   "passed": layer.passed} for layer in s.layers]
-        return self._insert("signals", {
-            "signal_id": s.signal_id, "ts_ms": s.ts_ms, "strategy": s.strategy, "market_id": s.market_id,
-            "token_id": s.token_id, "direction": s.direction.value, "price": s.price, "move": s.move,
-            "decision": s.decision.value, "reason": s.reason, "layers_json": json.dumps(layers),
-        })
+        return self._insert("signals", _signal_row(signal))
 
     def record_refusal(self, refused: Refused, ts_ms: int) -> None:
-        i = refused.intent
-        self._insert("risk_decisions", {
-            "ts_ms": ts_ms, "strategy": i.strategy, "market_id": i.market_id, "token_id": i.token_id,
-            "side": i.side.value, "shares": _money(i.shares), "limit_price": _money(i.limit_price),
-            "purpose": i.purpose.value, "intent_key": i.key, "code": refused.code.value, "text": refused.text,
-        }, on_conflict="")
+        self._insert("risk_decisions", _refusal_row(refused, ts_ms), on_conflict="")
 
     def record_journal(self, ts_ms: int, kind: str, text: str, ref: str = "") -> None:
         self._insert("journal", {"ts_ms": ts_ms, "kind": kind, "text": text, "ref": ref}, on_conflict="")
@@ -351,21 +384,22 @@ class Store:
                     bar[4] += 1
         if not tok_col:
             return 0
-        f64 = pa.float64()
-        tick_batch = pa.table({
-            "token_id": pa.array(tok_col, pa.string()), "ts_ms": pa.array(ts_col, pa.int64()),
-            "best_bid": pa.array(bid_col, f64), "best_ask": pa.array(ask_col, f64),
-            "bid_size": pa.array(bsz_col, f64), "ask_size": pa.array(asz_col, f64),
-            "last_trade_price": pa.array(ltp_col, f64), "last_trade_size": pa.array(lts_col, f64),
-        })
+        # numpy columns, not pyarrow: DuckDB scans them without importing pandas into the bot.
+        f64 = np.float64
+        tick_batch = {
+            "token_id": np.array(tok_col, dtype=object), "ts_ms": np.array(ts_col, dtype=np.int64),
+            "best_bid": np.array(bid_col, dtype=f64), "best_ask": np.array(ask_col, dtype=f64),
+            "bid_size": np.array(bsz_col, dtype=f64), "ask_size": np.array(asz_col, dtype=f64),
+            "last_trade_price": np.array(ltp_col, dtype=f64), "last_trade_size": np.array(lts_col, dtype=f64),
+        }
         bar_rows = [(token, minute, *values) for (token, minute), values in bars.items()]
-        bar_batch = pa.table({
-            "token_id": pa.array([r[0] for r in bar_rows], pa.string()),
-            "minute_ts_ms": pa.array([r[1] for r in bar_rows], pa.int64()),
-            "open": pa.array([r[2] for r in bar_rows], f64), "high": pa.array([r[3] for r in bar_rows], f64),
-            "low": pa.array([r[4] for r in bar_rows], f64), "close": pa.array([r[5] for r in bar_rows], f64),
-            "ticks": pa.array([r[6] for r in bar_rows], pa.int64()),
-        })
+        bar_batch = {
+            "token_id": np.array([r[0] for r in bar_rows], dtype=object),
+            "minute_ts_ms": np.array([r[1] for r in bar_rows], dtype=np.int64),
+            "open": np.array([r[2] for r in bar_rows], dtype=f64), "high": np.array([r[3] for r in bar_rows], dtype=f64),
+            "low": np.array([r[4] for r in bar_rows], dtype=f64), "close": np.array([r[5] for r in bar_rows], dtype=f64),
+            "ticks": np.array([r[6] for r in bar_rows], dtype=np.int64),
+        }
         con = self._con
         try:
             con.execute("BEGIN TRANSACTION")
@@ -496,37 +530,19 @@ class Store:
 
     @staticmethod
     def _positions_query(outcome: str) -> str:
-        """Open positions from the fills (the balance is their truth), joined with positions_meta.
+        """Open positions: the engine's own records (positions_meta, saved on every change and
+        deleted on close), kept only where the fills still hold at least one sellable unit.
 
-        The open lot is the fills after the token's balance was last flat; its buys give the
-        fallback entry price and opening time when no meta was saved.
+        Summing fills alone would disagree with the engine: it closes a round trip when less than
+        0.01 share is left and writes that unsellable dust off, so every past trade leaves a few
+        micro-shares behind. The fills check drops a record left stale by a crash between
+        recording a closing fill and deleting its meta (recovery rewrites it).
         """
         return f"""
-        WITH f AS (
-            SELECT *, sum(shares_received) OVER (PARTITION BY token_id ORDER BY seq) AS balance FROM fills),
-        flat AS (
-            SELECT token_id, max(seq) AS flat_seq FROM f WHERE balance <= {DUST_SHARES} GROUP BY token_id),
-        lot AS (
-            SELECT f.token_id, any_value(f.market_id) AS market_id, arg_min(f.strategy, f.seq) AS strategy,
-                   min(f.ts_ms) AS opened_ts_ms,
-                   sum(CASE WHEN f.shares_received > 0 THEN -f.cash_delta ELSE 0 END) AS buy_cost,
-                   sum(CASE WHEN f.shares_received > 0 THEN f.shares_received ELSE 0 END) AS bought
-            FROM f LEFT JOIN flat ON f.token_id = flat.token_id
-            WHERE f.seq > coalesce(flat.flat_seq, -1) GROUP BY f.token_id),
-        held AS (SELECT token_id, sum(shares_received) AS shares FROM fills GROUP BY token_id
-                 HAVING sum(shares_received) > {DUST_SHARES}),
-        x AS (
-            SELECT lot.market_id, held.token_id, coalesce(p.strategy, lot.strategy) AS strategy, held.shares,
-                   coalesce(p.entry_price, CAST(lot.buy_cost / nullif(lot.bought, 0) AS {_M})) AS entry_price,
-                   p.shares AS meta_shares, p.cost_usd AS meta_cost, p.stop_price, p.target_price,
-                   coalesce(p.opened_ts_ms, lot.opened_ts_ms) AS opened_ts_ms,
-                   coalesce(p.entry_reason, '') AS entry_reason
-            FROM held JOIN lot ON held.token_id = lot.token_id
-            LEFT JOIN positions_meta p ON p.token_id = held.token_id)
-        SELECT x.*, coalesce(m.question, '') AS question, {outcome} AS outcome,
-               CASE WHEN x.meta_shares = x.shares THEN x.meta_cost
-                    ELSE x.shares * x.entry_price END AS cost_usd
-        FROM x LEFT JOIN markets m ON x.market_id = m.market_id ORDER BY x.opened_ts_ms, x.token_id"""
+        WITH held AS (SELECT token_id, sum(shares_received) AS balance FROM fills GROUP BY token_id)
+        SELECT x.*, coalesce(m.question, '') AS question, {outcome} AS outcome
+        FROM positions_meta x JOIN held ON held.token_id = x.token_id AND held.balance >= {SHARE_STEP}
+        LEFT JOIN markets m ON x.market_id = m.market_id ORDER BY x.opened_ts_ms, x.token_id"""
 
     def export_snapshots(self, snapshot_dir: Path, now_ms: int) -> dict[str, int]:
         """Write every READ_MODEL table to ``snapshot_dir/<table>.parquet`` atomically (temp file +
@@ -569,4 +585,36 @@ class Store:
         self.close()
 
 
-__all__ = ["DUST_SHARES", "SCHEMA_VERSION", "Store", "StoreLockedError"]
+__all__ = ["SCHEMA_VERSION", "Store", "StoreLockedError"]
+
+
+def _market_row(market: Market) -> dict[str, Any]:
+    a, b = market.tokens
+    return {
+        "market_id": market.market_id, "question": market.question, "token_id_a": a.token_id,
+        "outcome_a": a.outcome, "token_id_b": b.token_id, "outcome_b": b.outcome,
+        "tick_size": _money(market.tick_size), "min_order_size": _money(market.min_order_size),
+        "fee_rate": _money(market.fee_rate), "neg_risk": market.neg_risk,
+        "neg_risk_group": market.neg_risk_group, "category": market.category,
+        "end_ts_ms": market.end_ts_ms,
+        "volume_24h_usd": market.volume_24h_usd, "liquidity_usd": market.liquidity_usd,
+    }
+
+
+def _signal_row(s: Signal) -> dict[str, Any]:
+    layers = [{"name": layer.name, "value": _finite(layer.value), "threshold": _finite(layer.threshold),
+               "passed": layer.passed} for layer in s.layers]
+    return {
+        "signal_id": s.signal_id, "ts_ms": s.ts_ms, "strategy": s.strategy, "market_id": s.market_id,
+        "token_id": s.token_id, "direction": s.direction.value, "price": s.price, "move": s.move,
+        "decision": s.decision.value, "reason": s.reason, "layers_json": json.dumps(layers),
+    }
+
+
+def _refusal_row(refused: Refused, ts_ms: int) -> dict[str, Any]:
+    i = refused.intent
+    return {
+        "ts_ms": ts_ms, "strategy": i.strategy, "market_id": i.market_id, "token_id": i.token_id,
+        "side": i.side.value, "shares": _money(i.shares), "limit_price": _money(i.limit_price),
+        "purpose": i.purpose.value, "intent_key": i.key, "code": refused.code.value, "text": refused.text,
+    }
