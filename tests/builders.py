@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -84,3 +86,13 @@ def busy_config(tmp_path: Path) -> Path:
     with path.open("w") as handle:
         yaml.dump(base, handle)
     return path
+
+
+def wait_for(predicate: Callable[[], bool], timeout_s: float = 60.0) -> None:
+    """Poll until ``predicate()`` holds (for tests that watch a running bot)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for the bot")

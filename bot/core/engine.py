@@ -20,13 +20,32 @@ from bot.core.portfolio import Portfolio
 from bot.core.strategies import spike_hunter
 from bot.core.tracker import SeriesBank, TokenState
 from bot.domain.actions import (
-    Action, CommandDone, Notify, NotifyKind, RecordEquity, RecordJournal, RecordMarket, RecordPosition,
-    RecordRisk, RecordSignal, RecordTrade, SettleFill, SubmitOrder,
+    Action,
+    CommandDone,
+    Notify,
+    NotifyKind,
+    RecordEquity,
+    RecordJournal,
+    RecordMarket,
+    RecordPosition,
+    RecordRisk,
+    RecordSignal,
+    RecordTrade,
+    SettleFill,
+    SubmitOrder,
 )
 from bot.domain.book import Book
 from bot.domain.events import (
-    BookUpdate, Command, CommandKind, Event, FillReport, MarketDelisted, MarketListed, OrderReport,
-    Resolution, Timer,
+    BookUpdate,
+    Command,
+    CommandKind,
+    Event,
+    FillReport,
+    MarketDelisted,
+    MarketListed,
+    OrderReport,
+    Resolution,
+    Timer,
 )
 from bot.domain.market import Market
 from bot.domain.money import ONE, SHARE_STEP, ZERO, dec, floor_to, price_from_float, round_price_up, usd

@@ -66,7 +66,7 @@ def signal_row(engine: Engine, signal: Signal) -> dict[str, Any]:
         "question": market.question if market else "", "token_id": signal.token_id, "strategy": signal.strategy,
         "direction": signal.direction.value, "price": signal.price, "move": signal.move,
         "decision": signal.decision.value, "reason": signal.reason,
-        "layers": [{"name": l.name, "value": l.value, "threshold": l.threshold, "passed": l.passed} for l in signal.layers],
+        "layers": [{"name": x.name, "value": x.value, "threshold": x.threshold, "passed": x.passed} for x in signal.layers],
     }
 
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
-
 from decimal import Decimal
+from enum import StrEnum
 
 from bot.domain.market import Market
 from bot.domain.orders import Fill, Order

@@ -20,8 +20,18 @@ from bot.adapters.executors.base import Executor
 from bot.adapters.storage.duckdb_store import Store
 from bot.core.engine import Engine
 from bot.domain.actions import (
-    Action, CommandDone, Notify, RecordEquity, RecordJournal, RecordMarket, RecordPosition, RecordRisk,
-    RecordSignal, RecordTrade, SettleFill, SubmitOrder,
+    Action,
+    CommandDone,
+    Notify,
+    RecordEquity,
+    RecordJournal,
+    RecordMarket,
+    RecordPosition,
+    RecordRisk,
+    RecordSignal,
+    RecordTrade,
+    SettleFill,
+    SubmitOrder,
 )
 from bot.domain.events import BookUpdate, Command, Event, FillReport, OrderReport, Timer
 from bot.domain.money import ZERO

@@ -53,7 +53,7 @@ def test_ewma_equals_pandas_property(xs: list[float], span: int) -> None:
 def textbook_cusum(xs: list[float], targets: list[float], k: float, h: float) -> tuple[list[float], list[float], list[int]]:
     """Page's two-sided CUSUM, written straight from the formula, with restart after an alarm."""
     s_hi, s_lo, his, los, alarms = 0.0, 0.0, [], [], []
-    for x, mu in zip(xs, targets):
+    for x, mu in zip(xs, targets, strict=True):
         s_hi = max(0.0, s_hi + x - mu - k)
         s_lo = max(0.0, s_lo + mu - x - k)
         his.append(s_hi)
@@ -75,7 +75,7 @@ def test_cusum_equals_textbook_recursion(xs: list[float], k: float, h: float) ->
     targets = [0.5] * len(xs)
     cusum = Cusum(k, h)
     ours_hi, ours_lo, ours_alarms = [], [], []
-    for x, mu in zip(xs, targets):
+    for x, mu in zip(xs, targets, strict=True):
         alarm = cusum.update(x, mu)
         ours_hi.append(cusum.pos)
         ours_lo.append(cusum.neg)

@@ -16,12 +16,18 @@ def spike(runner, m, ts, bid=0.57, ask=0.59):  # type: ignore[no-untyped-def]
     return runner.run_cycle(ts, yes_no_books(m, bid, ask, ts))
 
 
-def test_a_spike_up_on_yes_is_faded_by_buying_no() -> None:
-    runner = make_runner()
-    m = market(fee_rate="0.05")
+def spiked(settings: Settings | None = None, fee_rate: str = "0", bid: float = 0.57, ask: float = 0.59):  # type: ignore[no-untyped-def]
+    """A market that was calm for 30 s and then spiked: returns (runner, market, spike time)."""
+    runner = make_runner(settings)
+    m = market(fee_rate=fee_rate)
     list_market(runner, m)
     ts = flat(runner, m, 30) + 1000
-    spike(runner, m, ts)
+    spike(runner, m, ts, bid, ask)
+    return runner, m, ts
+
+
+def test_a_spike_up_on_yes_is_faded_by_buying_no() -> None:
+    runner, m, ts = spiked(fee_rate="0.05")
     engine = runner.engine
     signal = engine.recent_signals[0]
     assert signal.decision is Decision.TRADED
@@ -38,40 +44,24 @@ def test_a_spike_up_on_yes_is_faded_by_buying_no() -> None:
 def test_follow_mode_buys_the_token_that_moved() -> None:
     settings = Settings(strategies=Strategies(spike_hunter=SpikeHunter(direction="follow")),
                         money=Money(max_trade_usd=Decimal(5)), risk=Risk(max_position_usd=Decimal(5)))
-    runner = make_runner(settings)
-    m = market()
-    list_market(runner, m)
-    ts = flat(runner, m, 30) + 1000
-    spike(runner, m, ts)
+    runner, m, ts = spiked(settings)
     assert list(runner.engine.portfolio.positions) == ["m1-yes"]
 
 
 def test_a_spike_too_dear_for_the_minimum_size_is_skipped_and_explained() -> None:
     settings = Settings(strategies=Strategies(spike_hunter=SpikeHunter(direction="follow")))
-    runner = make_runner(settings)
-    m = market()
-    list_market(runner, m)
-    ts = flat(runner, m, 30) + 1000
-    spike(runner, m, ts)
+    runner, m, ts = spiked(settings)
     assert not runner.engine.portfolio.positions
     assert "5-share minimum at 0.62 would cost more than the $3 trade limit" in runner.engine.recent_signals[0].reason
 
 
 def test_a_drop_is_bought_when_fading() -> None:
-    runner = make_runner()
-    m = market()
-    list_market(runner, m)
-    ts = flat(runner, m, 30) + 1000
-    spike(runner, m, ts, bid=0.41, ask=0.43)
+    runner, m, ts = spiked(bid=0.41, ask=0.43)
     assert list(runner.engine.portfolio.positions) == ["m1-yes"]
 
 
 def test_take_profit_closes_the_trade_with_a_gain_and_explains_it() -> None:
-    runner = make_runner()
-    m = market()
-    list_market(runner, m)
-    ts = flat(runner, m, 30) + 1000
-    spike(runner, m, ts)
+    runner, m, ts = spiked()
     ts += 1000
     runner.run_cycle(ts, yes_no_books(m, 0.49, 0.51, ts))  # the overreaction fades: NO bid back to 0.49
     engine = runner.engine
@@ -83,11 +73,7 @@ def test_take_profit_closes_the_trade_with_a_gain_and_explains_it() -> None:
 
 
 def test_stop_loss_when_the_spike_keeps_going() -> None:
-    runner = make_runner()
-    m = market()
-    list_market(runner, m)
-    ts = flat(runner, m, 30) + 1000
-    spike(runner, m, ts)
+    runner, m, ts = spiked()
     ts += 1000
     runner.run_cycle(ts, yes_no_books(m, 0.65, 0.67, ts))  # YES keeps rising: NO bid falls to 0.33
     trade = runner.engine.recent_trades[0]
@@ -96,11 +82,7 @@ def test_stop_loss_when_the_spike_keeps_going() -> None:
 
 
 def test_settlement_pays_the_winner_and_zeroes_the_loser() -> None:
-    runner = make_runner()
-    m = market()
-    list_market(runner, m)
-    ts = flat(runner, m, 30) + 1000
-    spike(runner, m, ts)
+    runner, m, ts = spiked()
     engine = runner.engine
     position = engine.portfolio.positions["m1-no"]
     ts += 1000
@@ -113,11 +95,7 @@ def test_settlement_pays_the_winner_and_zeroes_the_loser() -> None:
 
 
 def test_void_resolution_pays_half() -> None:
-    runner = make_runner()
-    m = market()
-    list_market(runner, m)
-    ts = flat(runner, m, 30) + 1000
-    spike(runner, m, ts)
+    runner, m, ts = spiked()
     shares = runner.engine.portfolio.positions["m1-no"].shares
     ts += 1000
     runner.run_cycle(ts, [Resolution(ts, "m1", (("m1-yes", Decimal("0.5")), ("m1-no", Decimal("0.5"))))])
@@ -216,11 +194,7 @@ def test_circuit_breaker_trips_after_consecutive_losses() -> None:
 
 
 def test_fills_drive_cash_exactly() -> None:
-    runner = make_runner()
-    m = market(fee_rate="0.072")
-    list_market(runner, m)
-    ts = flat(runner, m, 30) + 1000
-    spike(runner, m, ts)
+    runner, m, ts = spiked(fee_rate="0.072")
     ts += 1000
     runner.run_cycle(ts, yes_no_books(m, 0.49, 0.51, ts))
     trade = runner.engine.recent_trades[0]
@@ -244,11 +218,7 @@ def test_unknown_tokens_and_crossed_books_are_dropped_and_counted() -> None:
 
 
 def test_exit_orders_are_sells_of_what_is_held() -> None:
-    runner = make_runner()
-    m = market()
-    list_market(runner, m)
-    ts = flat(runner, m, 30) + 1000
-    spike(runner, m, ts)
+    runner, m, ts = spiked()
     held = runner.engine.portfolio.positions["m1-no"].shares
     ts += 1000
     sells: list = []

@@ -79,7 +79,7 @@ def test_limits_hold_and_money_reconciles_over_random_streams(steps: list) -> No
         ts += 1000
         mids = [min(95, max(5, mids[0] + move_a)), min(95, max(5, mids[1] + move_b))]
         events = []
-        for m, mid in zip(markets, mids):
+        for m, mid in zip(markets, mids, strict=True):
             if m.market_id in live:
                 events += yes_no_books(m, (mid - half) / 100, (mid + half) / 100, ts, size=80.0)
         commands = []

@@ -24,7 +24,7 @@ from bot.adapters.storage.commands import CommandInbox
 from bot.config.loader import load_settings
 from bot.runtime.offline import run_offline
 from bot.wiring import build
-from tests.builders import busy_config
+from tests.builders import busy_config, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,15 +32,6 @@ def start_bot(config: Path, data_dir: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "bot", "run", "--source", "sim", "--speed", "0",
                              "--config", str(config), "--data-dir", str(data_dir), *extra],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-
-
-def wait_for(predicate, timeout_s: float = 90.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for the bot")
 
 
 def published_fills(data_dir: Path) -> set[str]:
@@ -76,7 +67,7 @@ def test_sigkill_loses_no_acknowledged_fill_and_restores_positions(tmp_path: Pat
         assert len(stored_ids) == len(set(stored_ids))
         portfolio = restarted.engine.portfolio
         assert portfolio.cash == settings.money.starting_capital_usd + sum((f.cash_delta for f in stored), Decimal(0))
-        for token_id, position in portfolio.positions.items():
+        for position in portfolio.positions.values():
             assert position.shares > 0
             assert position.stop_price > 0 and position.target_price > position.stop_price
         # Every position last reported is back, unless a fill after that report closed it.

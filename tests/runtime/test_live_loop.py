@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.storage.commands import CommandInbox
-from tests.builders import busy_config
+from tests.builders import busy_config, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,15 +25,6 @@ def state(data_dir: Path) -> dict:
         except (FileNotFoundError, json.JSONDecodeError):
             time.sleep(0.1)
     raise AssertionError("no state.json")
-
-
-def wait_for(predicate, timeout_s: float = 60.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out")
 
 
 @pytest.fixture()
