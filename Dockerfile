@@ -16,7 +16,11 @@ RUN groupadd --gid 1000 polybot \
 WORKDIR /app
 
 COPY requirements.txt .
-RUN pip install --no-cache-dir -r requirements.txt
+# `pip check`: a broken pin fails the build, not the first start. The nvidia check: the plain
+# `xgboost` wheel drags in a 335 MB CUDA NCCL wheel; requirements.txt must pin `xgboost-cpu`.
+RUN pip install --no-cache-dir -r requirements.txt \
+ && pip check \
+ && if pip list 2>/dev/null | grep -qi '^nvidia-'; then echo 'CUDA wheels in the image: pin xgboost-cpu, not xgboost' >&2; exit 1; fi
 
 # Code stays root-owned (read-only to the app); only data/ and config/ are the app's to write.
 COPY . .
@@ -24,6 +28,7 @@ RUN mkdir -p data config && chown -R polybot:polybot data config
 
 USER polybot
 
-EXPOSE 8501
+# 8501: the dashboard. 8502: the bot's /health and /api/status (bound to 127.0.0.1 unless config says otherwise).
+EXPOSE 8501 8502
 
 CMD ["python", "-m", "bot", "run"]

@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 PORT        ?= 8501
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run demo test bench lint clean
+.PHONY: help venv run demo test bench bench-dashboard soak lint clean
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-7s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -39,8 +39,14 @@ test: $(STAMP) ## Run the test suite (fails when no tests are collected)
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): treating as failure" >&2; fi; \
 	exit $$rc
 
+soak: $(STAMP) ## Ten-minute memory soak: bot on 2,000 sim tokens + dashboard in chromium (SOAK_S=600)
+	POLYBOT_SOAK=1 POLYBOT_SOAK_S=$(or $(SOAK_S),600) $(PY) -m pytest -m soak -s tests/ops/test_soak.py $(PYTEST_ARGS)
+
 bench: $(STAMP) ## Measure engine throughput and latency (python -m bot bench)
 	$(PY) -m bot bench $(ARGS)
+
+bench-dashboard: $(STAMP) ## Render every dashboard page against 1M ticks and 100k trades; time per page
+	$(PY) scripts/bench_dashboard.py $(ARGS)
 
 lint: $(STAMP) ## Check style with ruff
 	$(VENV)/bin/ruff check .

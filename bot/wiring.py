@@ -10,6 +10,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bot.adapters.clock import WallClock
 from bot.adapters.executors.paper import PaperExecutor
@@ -53,31 +54,66 @@ def make_feed(settings: Settings, source: str, start_ts_ms: int, replay_path: Pa
         if replay_path is None:
             raise ConfigError("--source replay needs --replay PATH (a recording directory or ticks file)")
         return ReplayFeed(load_recording(replay_path), cycle_ms)
-    raise ConfigError(f"source '{source}' is not available yet; use sim or replay")
+    if source == "live":
+        from bot.adapters.feeds.live import LiveFeed  # network libraries load only for live runs
+
+        return LiveFeed(settings, WallClock(), cycle_ms)
+    raise ConfigError(f"source '{source}' is not available; use sim, replay or live")
 
 
 def build(settings: Settings, source: str, data_dir: Path | None, *, replay_path: Path | None = None,
-          start_ts_ms: int | None = None) -> Bot:
-    """Assemble a bot. ``data_dir=None`` builds an in-memory bot (tests, benchmarks, backtests)."""
-    if settings.mode == "live":
-        raise ConfigError("mode: live is not available yet (it arrives with the live Polymarket issue); use mode: paper")
+          start_ts_ms: int | None = None, confirm_live: bool = False, venue_factory: Any = None) -> Bot:
+    """Assemble a bot. ``data_dir=None`` builds an in-memory bot (tests, benchmarks, backtests).
+    Live mode passes every guard of ``bot.runtime.live_guards`` first, or nothing is built."""
+    login = None
+    if settings.mode == "live" or confirm_live:
+        from bot.runtime.live_guards import check_live_guards
+
+        login = check_live_guards(settings, confirm_live=confirm_live, source=source, data_dir=data_dir)
     start = start_ts_ms if start_ts_ms is not None else WallClock().now_ms() // 1000 * 1000
     feed = make_feed(settings, source, start, replay_path)
     engine = Engine(settings)
-    executor = PaperExecutor(settings.execution.latency_ms)
+    executor = PaperExecutor(settings.execution.latency_ms) if login is None else \
+        _live_executor(settings, engine, data_dir, login, venue_factory)
     store = inbox = None
     if data_dir is not None:
         data_dir.mkdir(parents=True, exist_ok=True)
         store = Store(data_dir / "polybot.duckdb", settings.storage.duckdb_memory_limit_mb, settings.storage.duckdb_threads)
         inbox = CommandInbox(data_dir)
-        recover(engine, store)
+        recover(engine, store, executor if login is not None else None)
     runner = Runner(engine, executor, store)
+    if hasattr(feed, "held"):  # the live feed keeps markets with open positions watched until they resolve
+        feed.held = lambda: {p.market_id for p in engine.portfolio.positions.values()}
+    if settings.runtime.record and data_dir is not None and source != "replay":
+        from bot.adapters.feeds.tee import RecordingTee
+        from bot.runtime.record import default_recording_dir
+
+        feed = RecordingTee(feed, default_recording_dir(data_dir, start))
     return Bot(settings, source, feed, engine, runner, store, inbox, data_dir)
 
 
-def recover(engine: Engine, store: Store) -> None:
-    """Startup is recovery: rebuild cash, positions, stops, streaks and pause state from the store."""
-    for order, status, filled in store.load_orders():
+def _live_executor(settings: Settings, engine: Engine, data_dir: Path | None, login: tuple[str, str | None],
+                   venue_factory: Any) -> Any:
+    from bot.adapters.executors.live import Holdings, LiveExecutor
+    from bot.adapters.executors.venue_ids import VenueIdMap
+    from bot.runtime.live_guards import open_live_venue
+
+    venue = open_live_venue(*login, factory=venue_factory)
+    ids = VenueIdMap(data_dir / "live" / "venue_orders.jsonl" if data_dir is not None else None)
+
+    def holdings() -> Holdings:
+        p = engine.portfolio
+        return Holdings(p.cash, {t: (pos.market_id, pos.shares) for t, pos in p.positions.items()})
+
+    log.warning("LIVE TRADING: real orders go to Polymarket")
+    return LiveExecutor(venue, settings.live, ids, holdings)
+
+
+def recover(engine: Engine, store: Store, live: Any = None) -> None:
+    """Startup is recovery: rebuild cash, positions, stops, streaks and pause state from the store.
+    In live mode unfinished orders are handed to the live executor, which asks the venue about them."""
+    stored = store.load_orders()
+    for order, status, filled in stored if live is None else ():
         if not status.is_terminal:
             # A paper order the crash caught in flight never reached a book that remembers it.
             store.record_order_update(OrderUpdate(order.client_order_id, OrderStatus.CANCELLED, filled,
@@ -93,3 +129,5 @@ def recover(engine: Engine, store: Store) -> None:
     if fills:
         log.info("recovered %d fills: cash %s, %d open positions", len(fills), engine.portfolio.cash,
                  len(engine.portfolio.positions))
+    if live is not None:
+        live.recover(stored, engine.markets)

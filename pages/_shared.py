@@ -16,11 +16,36 @@ import pandas as pd
 import streamlit as st
 
 from bot.adapters.storage.snapshot_reader import SnapshotReader
-from ui import text
+from ui import tables, text
 
 REPO = Path(__file__).resolve().parents[1]
-REFRESH_S = 2  # live panels; matches config dashboard.refresh_s's default
-STALE_AFTER_S = 10  # matches config dashboard.stale_after_s's default
+REFRESH_S = 2  # live panels; config dashboard.refresh_s's default, used when the file cannot be read
+STALE_AFTER_S = 10  # config dashboard.stale_after_s's default, likewise
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def _dashboard_settings(path_text: str) -> tuple[int, int]:
+    from pages._config import check, load
+
+    try:
+        settings = check(load()[1])
+    except Exception:  # a broken file is the Settings page's to report; the panels keep refreshing
+        return REFRESH_S, STALE_AFTER_S
+    return settings.dashboard.refresh_s, settings.dashboard.stale_after_s
+
+
+def refresh_s() -> int:
+    """How often live panels refresh (config dashboard.refresh_s)."""
+    from pages._config import config_path
+
+    return _dashboard_settings(str(config_path()))[0]
+
+
+def stale_after_s() -> int:
+    """Heartbeat age after which numbers are flagged as old (config dashboard.stale_after_s)."""
+    from pages._config import config_path
+
+    return _dashboard_settings(str(config_path()))[1]
 
 
 def data_dir() -> Path:
@@ -70,6 +95,32 @@ def banner(state: dict[str, Any] | None) -> bool:
     if state is None:
         st.info(text.NOT_RUNNING)
         return False
-    if age_s(state) > STALE_AFTER_S:
+    if age_s(state) > stale_after_s():
         st.warning(text.stale_warning(age_s(state)), icon="⚠️")
     return True
+
+
+def table_arrow(name: str) -> Any:
+    """A snapshot table as Arrow (cheap to filter before converting the rows a page shows)."""
+    return _arrow(str(data_dir()), name)
+
+
+@st.cache_data(ttl=2, show_spinner=False)
+def _arrow(dir_text: str, name: str) -> Any:
+    return SnapshotReader(Path(dir_text)).arrow(name)
+
+
+def acted_at(command_id: str) -> int | None:
+    """When the bot filed the command as done (epoch ms), from the done file's modification time."""
+    path = data_dir() / "commands" / "done" / f"{command_id}.json"
+    try:
+        return int(path.stat().st_mtime * 1000)
+    except OSError:
+        return None
+
+
+def headline(state: dict[str, Any]) -> None:
+    """Total P&L, today's P&L, open positions and closed trades: the same numbers on every page."""
+    for col, (label, value, caption) in zip(st.columns(4), tables.headline(state), strict=True):
+        col.metric(label, value)
+        col.caption(md(caption))

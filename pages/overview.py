@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._shared import REFRESH_S, banner, load_state, md, tz
+from pages._auth import require_password
+from pages._shared import banner, load_state, md, refresh_s, tz
 from ui import charts, tables, text
 
+require_password()  # also here: a page must never render on its own without the gate
 st.title("Overview")
 
 
-@st.fragment(run_every=REFRESH_S)
+@st.fragment(run_every=refresh_s())
 def live() -> None:
     state = load_state()
     if not banner(state):
@@ -31,7 +33,8 @@ def live() -> None:
     cols[2].metric("Open trades", f"{open_now} of {max_open}")
     cols[2].caption(text.open_trades_sentence(open_now, max_open))
     cols[3].metric("Total P&L", text.money(total, signed=True))
-    cols[3].caption(md(text.pnl_sentence(total, "since the start")))
+    closed = int(perf.get("trades_total") or 0)
+    cols[3].caption(md(f"{text.pnl_sentence(total, 'since the start')} ({text.plural(closed, 'closed trade')})"))
     cols[4].metric("Equity", text.money(capital.get("equity_usd")))
     cols[4].caption(md(f"started with {text.money(capital.get('starting_usd'))}"))
 

@@ -1,14 +1,15 @@
-"""Safety page: daily-loss and drawdown gauges, circuit breaker, cooldowns, spike-detector gauges,
-and Pause / Resume buttons that send commands to the bot through data/commands/."""
+"""Safety page: daily-loss and drawdown gauges, circuit breaker, cooldowns and spike-detector gauges.
+The buttons that steer the bot live on the Control page."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from bot.adapters.storage.commands import CommandInbox
-from pages._shared import REFRESH_S, banner, data_dir, load_state, md, tz
+from pages._auth import require_password
+from pages._shared import banner, load_state, md, refresh_s, tz
 from ui import charts, tables, text
 
+require_password()  # also here: a page must never render on its own without the gate
 st.title("Safety")
 
 
@@ -16,7 +17,7 @@ def _clamp(fraction: float) -> float:
     return min(max(fraction, 0.0), 1.0)
 
 
-@st.fragment(run_every=REFRESH_S)
+@st.fragment(run_every=refresh_s())
 def gauges() -> None:
     state = load_state()
     if not banner(state):
@@ -66,30 +67,5 @@ def gauges() -> None:
                          key=f"gauge_{m.get('token_id')}")
 
 
-def send(kind: str) -> None:
-    command_id = CommandInbox(data_dir()).submit(kind, {}, source="dashboard")
-    st.session_state["last_command"] = {"id": command_id, "kind": kind}
-
-
-@st.fragment(run_every=REFRESH_S)
-def command_status() -> None:
-    last = st.session_state.get("last_command")
-    if not last:
-        return
-    result = CommandInbox(data_dir()).result(last["id"])
-    if result is None:
-        st.info(f"Sent — waiting for the bot to {last['kind']}.")
-        return
-    detail = md(str(result.get("result") or ""))
-    if result.get("ok"):
-        st.success(f"Done — the bot says: {detail}" if detail else f"Done — the bot did {last['kind']}.")
-    else:
-        st.error(f"The bot could not {last['kind']}: {detail}")
-
-
 gauges()
-st.subheader("Controls")
-left, right = st.columns(2)
-left.button("⏸ Pause trading", key="pause", on_click=send, args=("pause",), width="stretch")
-right.button("▶ Resume trading", key="resume", on_click=send, args=("resume",), width="stretch")
-command_status()
+st.page_link("pages/control.py", label="Pause, resume or close positions on the Control page", icon="🎛️")

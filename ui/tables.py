@@ -173,3 +173,18 @@ def closest_to_spike(markets: Sequence[Mapping[str, Any]], n: int) -> list[Mappi
         return peak / threshold if threshold > 0 else 0.0
 
     return sorted(markets, key=ratio, reverse=True)[:n]
+
+
+def headline(state: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """The four numbers every money page shows, from state.json only (as `python -m bot status`
+    does), so Overview, Trades and P&L can never disagree: (label, value, caption)."""
+    perf, risk = state.get("performance", {}), state.get("risk", {})
+    total, today = perf.get("total_pnl_usd"), perf.get("today_pnl_usd")
+    open_now = len(state.get("positions", []))
+    closed, wins = int(perf.get("trades_total") or 0), int(perf.get("wins_total") or 0)
+    return [
+        ("Total P&L", text.money(total, signed=True), text.pnl_sentence(total, "since the start")),
+        ("Today's P&L", text.money(today, signed=True), text.pnl_sentence(today)),
+        ("Open positions", str(open_now), text.open_trades_sentence(open_now, int(risk.get("max_open_trades") or 0))),
+        ("Closed trades", str(closed), f"{text.plural(wins, 'win')} so far" if closed else "none closed yet"),
+    ]

@@ -46,14 +46,59 @@ class Detection(_Section):
     depth_levels: int = Field(5, ge=1, le=50)
 
 
-class SpikeHunter(_Section):
+class _Strategy(_Section):
+    """What every strategy block has: on/off, its capital allocation and its own safety limits."""
+
+    enabled: bool = False
+    max_capital_usd: Decimal = Field(Decimal(20), gt=0)
+    max_loss_usd: Decimal = Field(Decimal(10), gt=0)  # realised + open loss that switches it off
+    max_drawdown_pct: float = Field(50.0, gt=0, le=100)  # fall from its best P&L, % of its capital
+
+
+class SpikeHunter(_Strategy):
     enabled: bool = True
     direction: Literal["fade", "follow"] = "fade"
     max_capital_usd: Decimal = Field(Decimal(75), gt=0)
+    max_loss_usd: Decimal = Field(Decimal(20), gt=0)
+
+
+class DualArb(_Strategy):
+    buffer: float = Field(0.005, ge=0, lt=0.5)
+    pair_usd: Decimal = Field(Decimal(5), gt=0)
+    neg_risk_groups: bool = False
+
+
+class MeanReversion(_Strategy):
+    window_points: int = Field(60, ge=5, le=10000)
+    entry_z: float = Field(2.0, gt=0, le=20)
+    exit_z: float = Field(0.5, ge=0, le=20)
+    min_std: float = Field(0.002, gt=0, lt=1)
+    trade_usd: Decimal = Field(Decimal(3), gt=0)
+
+
+class Momentum(_Strategy):
+    window_points: int = Field(30, ge=2, le=10000)
+    min_move: float = Field(0.03, gt=0, lt=1)
+    confirm_points: int = Field(3, ge=1, le=1000)
+    trade_usd: Decimal = Field(Decimal(3), gt=0)
+
+
+class MarketMaker(_Strategy):
+    min_half_spread: float = Field(0.01, gt=0, lt=0.5)
+    vol_multiplier: float = Field(2.0, ge=0, le=50)
+    vol_window_points: int = Field(30, ge=2, le=10000)
+    quote_shares: Decimal = Field(Decimal(5), gt=0)
+    max_inventory_shares: Decimal = Field(Decimal(20), gt=0)
+    requote_ticks: int = Field(1, ge=1, le=100)
+    max_markets: int = Field(5, ge=1, le=1000)
 
 
 class Strategies(_Section):
     spike_hunter: SpikeHunter = SpikeHunter()
+    dual_arb: DualArb = DualArb()
+    mean_reversion: MeanReversion = MeanReversion()
+    momentum: Momentum = Momentum()
+    market_maker: MarketMaker = MarketMaker()
 
 
 class Exits(_Section):
@@ -106,6 +151,23 @@ class Notifications(_Section):
     on_spike: bool = False
     on_risk: bool = True
     on_error: bool = True
+    on_command: bool = True
+    hourly_status: bool = True
+    daily_summary: bool = True
+    daily_summary_utc: str = Field("21:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    weekly_report: bool = True
+    weekly_report_day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "sunday"
+    feed_down_alert_s: int = Field(60, ge=5, le=86400)
+    api_failures_alert: int = Field(3, ge=1, le=1000)
+    telegram_chat_ids: tuple[str, ...] = ()
+    telegram_api_url: str = Field("https://api.telegram.org/bot", pattern=r"^https?://")
+    telegram_min_interval_s: float = Field(1.0, ge=0, le=60)
+    discord_min_interval_s: float = Field(1.0, ge=0, le=60)
+    dedup_window_s: int = Field(60, ge=0, le=86400)
+    batch_window_s: float = Field(2.0, ge=0, le=60)
+    send_timeout_s: float = Field(10.0, gt=0, le=120)
+    max_retries: int = Field(3, ge=0, le=10)
+    max_queue: int = Field(500, ge=10, le=100000)
 
 
 class Storage(_Section):
@@ -118,12 +180,77 @@ class Storage(_Section):
 
 class Runtime(_Section):
     cycle_s: float = Field(1.0, gt=0, le=60)
-    source: Literal["sim", "replay", "live"] = "sim"
+    source: Literal["sim", "replay", "live"] = "live"
+    record: bool = False  # also write the normalised feed as a recording under data/recordings/
 
 
 class Dashboard(_Section):
     refresh_s: int = Field(2, ge=1, le=60)
     stale_after_s: int = Field(10, ge=2, le=3600)
+
+
+class Health(_Section):
+    enabled: bool = True
+    host: str = Field("127.0.0.1", min_length=1, max_length=253)
+    port: int = Field(8502, ge=1, le=65535)
+    stale_after_s: int = Field(10, ge=2, le=3600)
+
+
+class Backup(_Section):
+    dir: str = Field("backups", min_length=1, max_length=1000)
+    keep: int = Field(7, ge=1, le=1000)
+    every_h: float = Field(24.0, ge=0, le=8760)
+    s3_bucket: str = Field("", max_length=255)
+    s3_prefix: str = Field("polybot/", max_length=500)
+    s3_endpoint_url: str = Field("", max_length=1000)
+
+
+class Housekeeping(_Section):
+    compact_every_h: float = Field(6.0, ge=0, le=8760)
+    disk_check_every_s: int = Field(300, ge=10, le=86400)
+    disk_warn_pct: float = Field(90.0, gt=0, le=100)
+
+
+class Polymarket(_Section):
+    gamma_url: str = Field("https://gamma-api.polymarket.com", pattern=r"^https?://\S+$")
+    clob_url: str = Field("https://clob.polymarket.com", pattern=r"^https?://\S+$")
+    ws_url: str = Field("wss://ws-subscriptions-clob.polymarket.com/ws/market", pattern=r"^wss?://\S+$")
+    geoblock_url: str = Field("https://polymarket.com/api/geoblock", pattern=r"^https?://\S+$")
+    timeout_s: float = Field(10.0, gt=0, le=120)
+
+
+class Scanner(_Section):
+    """Which live markets to watch (with ``filters``): refreshed from Gamma every ``refresh_s``."""
+
+    refresh_s: int = Field(60, ge=5, le=3600)
+    max_pages: int = Field(50, ge=1, le=101)  # 100 markets a page; Gamma refuses offsets past 10,000
+    priority: Literal["volume_24h", "liquidity", "ending_soon", "tight_spread"] = "volume_24h"
+    max_spread: float = Field(0.10, gt=0, le=1)
+    max_days_to_end: int = Field(365, ge=1, le=3650)
+    include_keywords: tuple[str, ...] = ()
+    exclude_keywords: tuple[str, ...] = ()
+
+
+class Feed(_Section):
+    """How live prices arrive: WebSocket, REST polling, or WebSocket with REST fallback."""
+
+    mode: Literal["ws", "rest", "auto"] = "auto"
+    stale_after_s: float = Field(20.0, ge=2, le=600)
+    ws_ping_s: float = Field(10.0, ge=1, le=60)
+    ws_silence_s: float = Field(30.0, ge=1, le=600)
+    max_assets_per_ws: int = Field(200, ge=1, le=500)
+    rest_batch: int = Field(500, ge=1, le=500)
+    max_backoff_s: float = Field(2.0, ge=0.1, le=300)
+    book_levels: int = Field(20, ge=1, le=500)
+
+
+class Live(_Section):
+    reconcile_every_s: int = Field(60, ge=5, le=3600)
+    poll_orders_every_s: float = Field(2.0, ge=0.2, le=300)
+    balance_retry_attempts: int = Field(4, ge=0, le=20)
+    balance_retry_backoff_s: float = Field(1.0, gt=0, le=60)
+    restart_retry_max_s: float = Field(120.0, ge=0, le=3600)
+    max_cash_drift_usd: Decimal = Field(Decimal("0.01"), ge=0)
 
 
 class Settings(_Section):
@@ -140,6 +267,13 @@ class Settings(_Section):
     storage: Storage = Storage()
     runtime: Runtime = Runtime()
     dashboard: Dashboard = Dashboard()
+    health: Health = Health()
+    backup: Backup = Backup()
+    housekeeping: Housekeeping = Housekeeping()
+    polymarket: Polymarket = Polymarket()
+    live: Live = Live()
+    scanner: Scanner = Scanner()
+    feed: Feed = Feed()
 
 
 # Settings the running bot may adopt without a restart (the dashboard marks the others).

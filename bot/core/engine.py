@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from bot.config.schema import Settings
@@ -18,9 +19,13 @@ from bot.core.detectors.spike import Alarm, DetectorParams, SpikeDetector
 from bot.core.exits import exit_due, trail
 from bot.core.portfolio import Portfolio
 from bot.core.strategies import spike_hunter
+from bot.core.strategies.base import Proposal, Strategy, View
+from bot.core.strategies.registry import build_strategies
+from bot.core.strategies.safety import StrategySafety
 from bot.core.tracker import SeriesBank, TokenState
 from bot.domain.actions import (
     Action,
+    CancelOrder,
     CommandDone,
     Notify,
     NotifyKind,
@@ -70,6 +75,20 @@ def client_order_id(key: str) -> str:
     return "pb-" + hashlib.sha256(key.encode()).hexdigest()[:20]
 
 
+def stale_reason(market: Market, tokens: dict[str, TokenState], now_ms: int, stale_after_s: float) -> str | None:
+    """Why the market's prices are too old to open a trade on, or None. Both tokens count: the
+    detectors watch one, the order may buy the other. A live feed that loses its source stops
+    refreshing books, so they age past the limit and nothing is bought on them."""
+    for token in market.tokens:
+        state = tokens.get(token.token_id)
+        if state is None or state.book is None:
+            continue  # no book at all: the strategy itself refuses to trade against nothing
+        age_ms = now_ms - state.ts_ms
+        if age_ms > stale_after_s * 1000:
+            return f"the {token.outcome} price is {age_ms / 1000:.0f} s old, over the {stale_after_s:g} s freshness limit."
+    return None
+
+
 def detector_params(settings: Settings) -> DetectorParams:
     d = settings.detection
     return DetectorParams(d.ewma_span, d.ewma_multiplier, d.cusum_slack, d.cusum_threshold, d.roc_periods,
@@ -107,6 +126,12 @@ class Engine:
         # Alarms wait for the end of the cycle: a market's YES and NO books arrive as separate
         # updates, and a decision must see both (buying NO on a stale NO book would be dishonest).
         self._alarms: dict[str, Alarm] = {}
+        self.strategies: dict[str, Strategy] = build_strategies(set(type(settings.strategies).model_fields))
+        self.safety = StrategySafety()
+        self._changed: set[str] = set()  # tokens whose book changed this cycle
+        self._legs: dict[str, tuple[str, ...]] = {}  # client order id -> every leg of its all-or-nothing group
+        self._leg_status: dict[str, OrderStatus] = {}
+        self._leg_intent: dict[str, OrderIntent] = {}
 
     # -- the one entry point -------------------------------------------------------------------
     def process(self, event: Event) -> list[Action]:
@@ -170,6 +195,7 @@ class Engine:
                 or (bid is not None and ask is not None and bid >= ask):
             return self._drop("bad_book")  # adapters validate fully; this guards the top of book
         self.counters["book_updates"] += 1
+        self._changed.add(book.token_id)
         state.book = book
         state.ts_ms = update.ts_ms
         state.updates += 1
@@ -185,47 +211,119 @@ class Engine:
                 self._alarms[book.token_id] = detector.alarm_snapshot(update.ts_ms)
         return []
 
-    # -- entries -------------------------------------------------------------------------------
-    def _on_alarm(self, token_id: str, alarm: Alarm, ts_ms: int) -> list[Action]:
-        market = self.market_of[token_id]
-        slot = self.series.slot(token_id)
-        params = self.settings.strategies.spike_hunter
-        books = {t.token_id: self.tokens[t.token_id].book for t in market.tokens}
+    # -- strategies ----------------------------------------------------------------------------
+    def _view(self, now_ms: int, alarms: dict[str, Alarm]) -> View:
         window_s = self.settings.detection.window_points * self.settings.runtime.cycle_s
-        call = spike_hunter.evaluate(alarm, self.series.oldest_price(slot), window_s, market, books,
-                                     self.settings.detection, params, self.settings.money, self.settings.execution,
-                                     ts_ms)
-        self.counters["signals"] += 1
+        books = _Books(self.tokens)
+        return View(now_ms, self.settings, self.markets, self.inactive, self.market_of, books,
+                    frozenset(self._changed), alarms, self.detectors, {}, {}, self.series, window_s)
+
+    def _run_strategies(self, now_ms: int) -> list[Action]:
+        """Every registered strategy decides on the cycle's complete books, in registry order."""
+        alarms, self._alarms = self._alarms, {}
+        base: View | None = None
         actions: list[Action] = []
-        if not params.enabled:
-            decision, reason = Decision.REFUSED, explain.skip_sentence(call.sentence, "spike_hunter is switched off.")
-        elif market.market_id in self.inactive:
-            decision, reason = Decision.REFUSED, explain.skip_sentence(call.sentence, "the market is no longer open.")
-        elif not call.agreed:
-            failed = ", ".join(layer.name for layer in call.layers if not layer.passed)
-            decision, reason = Decision.LAYERS_DISAGREE, explain.skip_sentence(call.sentence, f"{failed} did not agree.")
-        elif call.intent is None:
-            decision, reason = Decision.REFUSED, explain.skip_sentence(call.sentence, call.problem + ".")
+        for name, strategy in self.strategies.items():
+            params = getattr(self.settings.strategies, name)
+            positions = {t: p for t, p in self.portfolio.positions.items() if p.strategy == name}
+            working = {cid: o for cid, (o, _) in self.orders.items() if o.intent.strategy == name}
+            if not (params.enabled or positions or working or getattr(strategy, "always_evaluate", False)):
+                continue
+            if base is None:
+                base = self._view(now_ms, alarms)
+            off = self._off_reason(name)
+            if off is not None and working:
+                actions.extend(CancelOrder(cid, off) for cid, o in working.items()
+                               if o.intent.side is Side.BUY and o.intent.purpose is Purpose.ENTRY)
+            view = replace(base, positions=positions, working=working) if positions or working else base
+            for proposal in strategy.decide(view):
+                actions.extend(self._act_on(strategy, proposal, now_ms))
+        self._changed.clear()
+        return actions
+
+    def _off_reason(self, name: str) -> str | None:
+        """Why a strategy may not open trades now, or None."""
+        if not getattr(self.settings.strategies, name).enabled:
+            return f"{name} is switched off."
+        return self.safety.disabled.get(name)
+
+    def _act_on(self, strategy: Strategy, p: Proposal, ts_ms: int) -> list[Action]:
+        """Turn one proposal into a recorded, explained signal and (risk permitting) orders."""
+        name, market = strategy.name, p.market
+        actions: list[Action] = [CancelOrder(cid, f"{name} moves its quote") for cid in p.cancels if cid in self.orders]
+        for token_id in p.closes:
+            position = self.portfolio.positions.get(token_id)
+            if position is not None and position.strategy == name and token_id not in self.inflight:
+                book = self.tokens[token_id].book
+                bid = price_from_float(book.best_bid, market.tick_size) if book and book.best_bid is not None else None
+                actions.extend(self._exit(position, market, bid, p.sentence, market.token(token_id).outcome, ts_ms))
+        opens = not p.intents or any(i.purpose is not Purpose.EXIT for i in p.intents)
+        if not p.record:
+            if self._off_reason(name) is None and market.market_id not in self.inactive:
+                for intent in p.intents:
+                    self._submit(intent, actions)
+            return actions
+        if not p.intents and p.closes:
+            return actions  # an exit: its order and journal line tell the story
+        self.counters["signals"] += 1
+        off = self._off_reason(name) if opens else None
+        if off is not None:
+            decision, reason = Decision.REFUSED, explain.skip_sentence(p.sentence, off)
+        elif opens and market.market_id in self.inactive:
+            decision, reason = Decision.REFUSED, explain.skip_sentence(p.sentence, "the market is no longer open.")
+        elif opens and (stale := stale_reason(market, self.tokens, ts_ms, self.settings.feed.stale_after_s)):
+            decision, reason = Decision.REFUSED, explain.skip_sentence(p.sentence, stale)
+        elif not p.agreed:
+            failed = ", ".join(layer.name for layer in p.layers if not layer.passed)
+            decision, reason = Decision.LAYERS_DISAGREE, explain.skip_sentence(p.sentence, f"{failed} did not agree.")
+        elif not p.intents:
+            decision, reason = Decision.REFUSED, explain.skip_sentence(p.sentence, p.problem + ".")
         else:
-            outcome = call.target.outcome
-            submitted = self._submit(call.intent, actions,
-                                     plan=self._plan(call.intent.limit_price, alarm.std, market.tick_size))
+            plan = _EntryPlan(p.stop_distance, p.target_distance) \
+                if p.stop_distance is not None and p.target_distance is not None else None
+            submitted = self._submit_group(p.intents, actions, plan)
             if isinstance(submitted, Refused):
                 decision = Decision.HELD if submitted.code.value == "already_held" else Decision.REFUSED
-                reason = explain.skip_sentence(call.sentence, submitted.text)
+                reason = explain.skip_sentence(p.sentence, submitted.text)
             else:
-                decision = Decision.TRADED
-                reason = f"Buying {outcome} (up to {call.intent.limit_price}) because {call.sentence}."
+                decision, reason = Decision.TRADED, self._traded_sentence(p)
+        signal_id = f"{p.token_id}-{ts_ms}" if name == spike_hunter.NAME else f"{name}-{p.token_id}-{ts_ms}"
         signal = Signal(
-            signal_id=f"{market.primary.token_id}-{ts_ms}", strategy=spike_hunter.NAME, market_id=market.market_id,
-            token_id=market.primary.token_id, ts_ms=ts_ms, direction=call.direction, price=alarm.price,
-            move=call.move, layers=call.layers, decision=decision, reason=reason,
+            signal_id=signal_id, strategy=name, market_id=market.market_id, token_id=p.token_id, ts_ms=ts_ms,
+            direction=p.direction, price=p.price, move=p.move, layers=p.layers, decision=decision, reason=reason,
         )
         self.recent_signals.appendleft(signal)
         actions.insert(0, RecordSignal(signal))
         if self.settings.notifications.on_spike:
             actions.append(Notify(NotifyKind.SPIKE, reason, ts_ms))
         return actions
+
+    def _traded_sentence(self, p: Proposal) -> str:
+        legs = [(self.market_of[i.token_id].token(i.token_id).outcome, i) for i in p.intents]
+        if len(legs) == 1:
+            outcome, intent = legs[0]
+            verb, bound = ("Buying", "up to") if intent.side is Side.BUY else ("Selling", "down to")
+            return f"{verb} {outcome} ({bound} {intent.limit_price}) because {p.sentence}."
+        names = " and ".join(f"{intent.shares} {outcome} (up to {intent.limit_price})" for outcome, intent in legs)
+        return f"Buying {names}, all or nothing, because {p.sentence}."
+
+    def _submit_group(self, intents: tuple[OrderIntent, ...], actions: list[Action],
+                      plan: _EntryPlan | None) -> Refused | Order:
+        """One order, or an all-or-nothing group: every leg passes risk before any is sent."""
+        if len(intents) == 1:
+            return self._submit(intents[0], actions, plan=plan)
+        staged: list[OrderIntent] = []
+        for intent in intents:
+            refused = self._approve(intent, actions, staged)
+            if refused is not None:
+                return refused
+            staged.append(intent)
+        orders = [self._send(intent, actions, plan) for intent in intents]
+        ids = tuple(order.client_order_id for order in orders)
+        for cid, intent in zip(ids, intents, strict=True):
+            self._legs[cid] = ids
+            self._leg_intent[cid] = intent
+        return orders[0]
 
     def _plan(self, price: Decimal, volatility: float, tick: Decimal) -> _EntryPlan:
         e = self.settings.exits
@@ -235,7 +333,6 @@ class Engine:
 
     def risk_picture(self, intent: OrderIntent) -> risk.RiskPicture:
         p = self.portfolio
-        market = self.markets.get(intent.market_id)
         bids = self.bids_of_positions()
         positions_value, unrealised = p.marks(bids)
         inflight_buys = sum(
@@ -251,6 +348,24 @@ class Engine:
         )
         held = p.positions.get(intent.token_id)
         strategy_limit = getattr(self.settings.strategies, intent.strategy, None)
+        strategy = self.strategies.get(intent.strategy)
+        if strategy is not None and strategy.stacks_in_market:
+            return replace(self._picture(intent, held, strategy_limit, positions_value, unrealised, inflight_buys,
+                                         inflight_market),
+                           last_entry_ms=None, holding_market=self._others_in_market(intent))
+        return self._picture(intent, held, strategy_limit, positions_value, unrealised, inflight_buys, inflight_market)
+
+    def _others_in_market(self, intent: OrderIntent) -> bool:
+        """A stacking strategy may hold both sides of a market, but never share one with another strategy."""
+        return any(pos.market_id == intent.market_id and pos.strategy != intent.strategy
+                   for pos in self.portfolio.positions.values()) \
+            or any(o.intent.market_id == intent.market_id and o.intent.strategy != intent.strategy
+                   for o, _ in self.orders.values() if o.intent.side is Side.BUY)
+
+    def _picture(self, intent: OrderIntent, held: Position | None, strategy_limit: object, positions_value: Decimal,
+                 unrealised: Decimal, inflight_buys: Decimal, inflight_market: Decimal) -> risk.RiskPicture:
+        p = self.portfolio
+        market = self.markets.get(intent.market_id)
         return risk.RiskPicture(
             paused=self.paused, entries_stopped=self.entries_stopped, kill_switch=self.kill_switch,
             breaker_until_ms=self.breaker_until_ms, consecutive_losses=p.consecutive_losses,
@@ -276,15 +391,29 @@ class Engine:
 
     def _submit(self, intent: OrderIntent, actions: list[Action], plan: _EntryPlan | None = None) -> Refused | Order:
         """Risk-check an intent; on approval emit the order. Refusals are recorded and explained."""
+        refused = self._approve(intent, actions)
+        return refused if refused is not None else self._send(intent, actions, plan)
+
+    def _approve(self, intent: OrderIntent, actions: list[Action], staged: list[OrderIntent] | None = None
+                 ) -> Refused | None:
+        """Risk's verdict; ``staged`` are earlier legs of the same group, counted as if already sent."""
         if intent.token_id in self.inflight:
             refused = Refused(intent, risk.RefusalCode.ALREADY_HELD, "An order for this token is still working.")
             actions.append(RecordRisk(refused))
             return refused
-        decision = risk.check(intent, self.risk_picture(intent), self.settings.risk, intent.ts_ms)
+        picture = self.risk_picture(intent)
+        if staged:
+            extra = sum((leg.notional_usd for leg in staged), ZERO)
+            picture = replace(picture, cash=picture.cash - extra, market_exposure=picture.market_exposure + extra,
+                              strategy_exposure=picture.strategy_exposure + extra)
+        decision = risk.check(intent, picture, self.settings.risk, intent.ts_ms)
         if isinstance(decision, Refused):
             actions.append(RecordRisk(decision))
             actions.append(RecordJournal(intent.ts_ms, "refused", decision.text, intent.key))
             return decision
+        return None
+
+    def _send(self, intent: OrderIntent, actions: list[Action], plan: _EntryPlan | None) -> Order:
         order = Order(client_order_id(intent.key), intent, intent.ts_ms)
         self.orders[order.client_order_id] = (order, OrderStatus.PENDING)
         self.inflight[intent.token_id] = order.client_order_id
@@ -302,6 +431,9 @@ class Engine:
         position = self.portfolio.positions[token_id]
         if token_id in self.inflight or position.strategy == MANUAL:
             return []  # manual positions are the user's: only a close command sells them
+        strategy = self.strategies.get(position.strategy)
+        if strategy is not None and not strategy.generic_exits:
+            return []  # this strategy exits by itself (an arbitrage pair is held to resolution)
         state = self.tokens.get(token_id)
         book = state.book if state else None
         market = self.market_of[token_id]
@@ -347,6 +479,8 @@ class Engine:
     # -- fills and order reports ---------------------------------------------------------------
     def _on_fill(self, fill: Fill) -> list[Action]:
         self.counters["fills"] += 1
+        if fill.purpose is Purpose.ADJUST:
+            return self._on_adjustment(fill)
         market = self.markets.get(fill.market_id)
         outcome = market.token(fill.token_id).outcome if market else fill.token_id
         order = self.orders.get(fill.client_order_id)
@@ -396,6 +530,7 @@ class Engine:
             return actions
         self._exit_blocked.discard(fill.token_id)
         self.recent_trades.appendleft(trade)
+        self.safety.on_trade(trade)
         result = "won" if trade.pnl_usd > 0 else "lost"
         text = f"{sentence} Trade {result} {usd(abs(trade.pnl_usd))}."
         actions += [RecordPosition(fill.token_id, None), RecordTrade(trade), RecordJournal(fill.ts_ms, "trade", text, trade.trade_id)]
@@ -403,6 +538,18 @@ class Engine:
             actions.append(Notify(NotifyKind.EXIT, text, fill.ts_ms))
         actions.extend(self._after_trade(fill.ts_ms))
         return actions
+
+    def _on_adjustment(self, fill: Fill) -> list[Action]:
+        """Live reconciliation adopted the venue's balance: book it and say so, trade nothing."""
+        self.portfolio.apply_fill(fill)
+        if fill.token_id:
+            held = self.portfolio.positions.get(fill.token_id)
+            text = (f"Reconciled with Polymarket: {fill.shares_received:+} shares of {fill.token_id}; "
+                    f"the bot now holds {held.shares if held else 0}.")
+            return [RecordPosition(fill.token_id, held), RecordJournal(fill.ts_ms, "reconcile", text, fill.fill_id)]
+        text = (f"Reconciled with Polymarket: cash {'+' if fill.cash_delta >= 0 else ''}{usd(fill.cash_delta)}, "
+                f"now {usd(self.portfolio.cash)}.")
+        return [RecordJournal(fill.ts_ms, "reconcile", text, fill.fill_id)]
 
     def _marker(self, fill: Fill, side: str, text: str) -> None:
         market = self.markets.get(fill.market_id)
@@ -432,6 +579,8 @@ class Engine:
         self.orders[update.client_order_id] = (order, update.status)
         actions: list[Action] = []
         if update.status.is_terminal:
+            if order.client_order_id in self._legs:
+                actions.extend(self._leg_done(order, update.status, report.ts_ms))
             if self.inflight.get(order.intent.token_id) == order.client_order_id:
                 del self.inflight[order.intent.token_id]
             self._plans.pop(order.client_order_id, None)
@@ -440,6 +589,35 @@ class Engine:
                 actions.append(RecordJournal(report.ts_ms, "order",
                                              f"Order {update.status.value} after {update.filled_shares} shares: "
                                              f"{update.reason}", order.client_order_id))
+        return actions
+
+    def _leg_done(self, order: Order, status: OrderStatus, ts_ms: int) -> list[Action]:
+        """When every leg of a group has finished: legs that filled while a partner did not are sold
+        at once, so an arbitrage never stays one-legged."""
+        self._leg_status[order.client_order_id] = status
+        legs = self._legs[order.client_order_id]
+        if any(cid not in self._leg_status for cid in legs):
+            return []
+        statuses = {cid: self._leg_status.pop(cid) for cid in legs}
+        intents = {cid: self._leg_intent.pop(cid) for cid in legs}
+        for cid in legs:
+            del self._legs[cid]
+        missing = [intents[cid] for cid, st in statuses.items() if st is not OrderStatus.FILLED]
+        if not missing or len(missing) == len(legs):
+            return []
+        absent = " and ".join(self.market_of[i.token_id].token(i.token_id).outcome for i in missing)
+        actions: list[Action] = []
+        for cid, st in statuses.items():
+            leg = intents[cid]
+            position = self.portfolio.positions.get(leg.token_id)
+            if st is not OrderStatus.FILLED or position is None:
+                continue
+            market = self.market_of[leg.token_id]
+            book = self.tokens[leg.token_id].book
+            bid = price_from_float(book.best_bid, market.tick_size) if book and book.best_bid is not None else None
+            why = f"unwinding: the {absent} leg of the pair did not fill, so this leg must not stay alone"
+            actions.append(RecordJournal(ts_ms, "unwind", why[0].upper() + why[1:] + ".", cid))
+            actions.extend(self._exit(position, market, bid, why, market.token(leg.token_id).outcome, ts_ms))
         return actions
 
     # -- time ----------------------------------------------------------------------------------
@@ -456,9 +634,9 @@ class Engine:
         actions: list[Action] = []
         for token_id in list(p.positions):
             actions.extend(self._check_exit(token_id, now_ms))
-        alarms, self._alarms = self._alarms, {}
-        for token_id, alarm in alarms.items():
-            actions.extend(self._on_alarm(token_id, alarm, now_ms))
+        actions.extend(self._run_strategies(now_ms))
+        if self.portfolio.positions or self.safety.watching:
+            actions.extend(self.safety.check(self, now_ms))
         if self.breaker_until_ms is not None and now_ms >= self.breaker_until_ms:
             self.breaker_until_ms = None
             p.consecutive_losses = 0
@@ -517,6 +695,7 @@ class Engine:
             self.breaker_until_ms = None
             self.portfolio.consecutive_losses = 0
             self.portfolio.peak_equity = self.portfolio.equity(self.bids_of_positions())
+            self.safety.resume(self)
             text = "Resumed: new trades allowed (breaker and kill switch cleared)."
         elif kind is CommandKind.STOP_ENTRY:
             self.entries_stopped = True
@@ -601,6 +780,7 @@ class Engine:
             trade = self.portfolio.apply_fill(fill)
             if trade is not None:
                 self.recent_trades.appendleft(trade)
+                self.safety.on_trade(trade)
         for token_id, position in list(self.portfolio.positions.items()):
             plan = plans.get(token_id)
             if plan is not None:
@@ -624,3 +804,21 @@ def _with_reason(position: Position, plan: Position) -> Position:
     from dataclasses import replace
 
     return replace(position, entry_reason=plan.entry_reason or position.entry_reason)
+
+
+class _Books(Mapping[str, "Book | None"]):
+    """token_id -> latest book, read straight from the tracker (no per-cycle copy of 10,000 books)."""
+
+    __slots__ = ("_tokens",)
+
+    def __init__(self, tokens: dict[str, TokenState]) -> None:
+        self._tokens = tokens
+
+    def __getitem__(self, token_id: str) -> Book | None:
+        return self._tokens[token_id].book
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tokens)
+
+    def __len__(self) -> int:
+        return len(self._tokens)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from bot.domain.money import SHARE_STEP, TOKEN_UNIT, ZERO, dec
-from bot.domain.orders import Fill, Side
+from bot.domain.orders import Fill, Purpose, Side
 from bot.domain.positions import ClosedTrade, Position
 
 DAY_MS = 86_400_000
@@ -70,6 +70,9 @@ class Portfolio:
         self.roll_day(fill.ts_ms)
         self.cash += fill.cash_delta
         self.fees_total += fill.fee_usd
+        if fill.purpose is Purpose.ADJUST:
+            self._adjust(fill)
+            return None
         if fill.side is Side.BUY:
             self._add(fill, stop, target, reason)
             return None
@@ -96,6 +99,20 @@ class Portfolio:
                 entry_price=(total_cost / shares).quantize(TOKEN_UNIT),
             )
             self.legs[fill.token_id].entry_fees += fill.fee_usd
+
+    def _adjust(self, fill: Fill) -> None:
+        """Live reconciliation: the venue's share count wins. The cost stays with the shares
+        held (a fee taken in shares makes each remaining share dearer); no trade is recorded."""
+        held = self.positions.get(fill.token_id)
+        if held is None or fill.shares_received == 0:
+            return  # cash-only, or a token the bot never bought: reported, not adopted
+        shares = held.shares + fill.shares_received
+        if shares < SHARE_STEP:
+            del self.positions[fill.token_id]
+            self.legs.pop(fill.token_id, None)
+            return
+        self.positions[fill.token_id] = replace(held, shares=shares,
+                                                entry_price=(held.cost_usd / shares).quantize(TOKEN_UNIT))
 
     def _reduce(self, fill: Fill, reason: str) -> ClosedTrade | None:
         held = self.positions.get(fill.token_id)

@@ -15,6 +15,7 @@ from bot.domain.positions import ClosedTrade
 from bot.domain.signals import Signal
 
 MAX_MARKETS = 200
+DEPTH_LEVELS = 10  # book levels per side published for each watched market
 
 
 def _money(value: Decimal) -> str:
@@ -52,6 +53,9 @@ def _market_row(engine: Engine, token_id: str) -> dict[str, Any] | None:
         "cusum_neg": detector.cusum.neg, "cusum_threshold": threshold, "roc_pct": detector.roc_pct,
         "samples": detector.samples, "status": status, "explanation": text,
         "end_ts_ms": market.end_ts_ms, "volume_24h_usd": market.volume_24h_usd,
+        # Top of the book for the dashboard's depth chart: [price, size] pairs, best first.
+        "bids": [list(level) for level in book.bids[:DEPTH_LEVELS]],
+        "asks": [list(level) for level in book.asks[:DEPTH_LEVELS]],
     }
 
 

@@ -60,6 +60,7 @@ class CommandKind(StrEnum):
     CLOSE_POSITION = "close_position"
     MANUAL_ORDER = "manual_order"
     RELOAD = "reload"
+    BACKUP = "backup"  # carried out by the runtime (bot/ops/backup.py) from the bot's own store connection
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ class Purpose(StrEnum):
     EXIT = "exit"
     MANUAL = "manual"
     SETTLE = "settle"  # a resolution paying out a held token (modelled as a fill at the payout)
+    ADJUST = "adjust"  # live reconciliation adopting the venue's balance: no trade, only a correction
 
 
 @dataclass(frozen=True, slots=True)

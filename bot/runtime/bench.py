@@ -391,11 +391,14 @@ def run_bench(quick: bool = False) -> tuple[dict[str, Any], str]:
         det = bench_detectors(tokens=50, ticks=300)
         cycles = [bench_cycle(1_000), bench_cycle(10_000)]
         rss = [bench_rss(10_000, 60, with_store=False), bench_rss(10_000, 60, with_store=True)]
+    from bot.runtime.backtest_bench import bench_backtest
+
+    backtest = bench_backtest(200, 60) if quick else bench_backtest(1_000, 600)
     biggest = cycles[-1]
     biggest["passed"] = biggest["median_ms"] <= TARGET_CYCLE_MS and biggest["p95_ms"] <= TARGET_CYCLE_MS
     results: dict[str, Any] = {
         "quick": quick, "python": sys.version.split()[0],
-        "detectors": det, "cycles": cycles, "rss": rss,
+        "detectors": det, "cycles": cycles, "rss": rss, "backtest": backtest,
         "targets": {"detector_ratio": TARGET_RATIO, "cycle_ms_at_10000_tokens": TARGET_CYCLE_MS,
                     "peak_rss_mb_at_10000_tokens": TARGET_RSS_MB},
     }
@@ -454,6 +457,10 @@ def _text(r: dict[str, Any]) -> str:
                      f"{x['peak_rss_mb']:.0f} MB (after imports {x['after_imports_mb']:.0f} MB{extra})   "
                      f"target <= {TARGET_RSS_MB:.0f} MB   "
                      f"{_verdict(x['passed'])}")
+    if "backtest" in r:
+        from bot.runtime.backtest_bench import text as backtest_text
+
+        lines += backtest_text(r["backtest"])
     return "\n".join(lines)
 
 

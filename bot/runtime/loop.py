@@ -17,6 +17,7 @@ import statistics
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,11 @@ class Loop:
         self._process = psutil.Process()
         self._last_event_wall = time.monotonic()
         bot.runner.on_command_done = lambda done: self.on_command_done(done.command_id, done.ok, done.text)
+        # Operations (bot/ops: health endpoint, backups, housekeeping) plug in here. A failing hook
+        # is logged and never stops trading.
+        self.publish_hooks: list[Callable[[dict[str, Any]], None]] = []  # may add to state before it is written
+        self.cycle_hooks: list[Callable[[int], None]] = []  # after each cycle, with its market time
+        self.command_hooks: dict[CommandKind, Callable[[Command], tuple[bool, str]]] = {}  # runtime-run commands
 
     def install_signal_handlers(self) -> None:
         def _stop(signum: int, _frame: Any) -> None:
@@ -104,6 +110,8 @@ class Loop:
                 if bot.store is not None and now - last_retention >= RETENTION_EVERY_S:
                     bot.store.apply_retention(cycle.ts_ms, bot.settings.storage.tick_retention_days)
                     last_retention = now
+                for hook in self.cycle_hooks:
+                    self._safely(hook, cycle.ts_ms)
                 if interval:
                     next_tick += interval
                     delay = next_tick - time.monotonic()
@@ -118,6 +126,9 @@ class Loop:
     def shutdown(self) -> None:
         bot = self.bot
         self.publish("stopped")
+        closer = getattr(bot.feed, "close", None)  # live feed: stop its thread; recording: write it out
+        if closer is not None:
+            self._safely(closer)
         if bot.store is not None:
             bot.store.export_snapshots(bot.data_dir / "snapshots", bot.engine.now_ms)
             bot.store.close()
@@ -134,10 +145,30 @@ class Loop:
                 inbox.mark_done(command.command_id, False, "already processed once; ignored")
                 continue
             self._processed.add(command.command_id)
+            handler = self.command_hooks.get(command.kind)
+            if handler is not None:  # carried out here (e.g. backup), never by the engine
+                self._run_command_hook(handler, replace(command, ts_ms=ts_ms))
+                continue
             if command.kind is CommandKind.RELOAD:
                 self._reload(ts_ms, forced=True)
             fresh.append(replace(command, ts_ms=ts_ms))
         return fresh
+
+    def _safely(self, hook: Callable[..., Any], *args: Any) -> None:
+        try:
+            hook(*args)
+        except Exception:
+            log.exception("operations hook %s failed; trading continues", getattr(hook, "__qualname__", hook))
+
+    def _run_command_hook(self, handler: Callable[[Command], tuple[bool, str]], command: Command) -> None:
+        try:
+            ok, text = handler(command)
+        except Exception as exc:
+            log.exception("command %s (%s) failed", command.command_id, command.kind.value)
+            ok, text = False, f"{command.kind.value} failed: {exc}"
+        if self.bot.store is not None:
+            self.bot.store.record_command(command.command_id, command.kind, dict(command.args), ok, text, command.ts_ms)
+        self.on_command_done(command.command_id, ok, text)
 
     def on_command_done(self, command_id: str, ok: bool, text: str) -> None:
         if self.bot.inbox is not None:
@@ -197,7 +228,21 @@ class Loop:
             },
             "process": {"pid": os.getpid(), "rss_mb": round(self._process.memory_info().rss / 2**20, 1)},
             "config_error": self.config_error,
+            # mtime of the config file the bot last (re)loaded: the Settings page compares it with the
+            # file's own to say whether a saved change has been picked up.
+            "config_mtime": self._config_mtime,
+            "config_path": str(self._config_file()),
         })
+        feed_health = getattr(bot.feed, "health", None)  # the live feed: mode, connection, error and drop counts
+        if feed_health is not None:
+            try:
+                state["feed"].update(feed_health())
+            except Exception:
+                log.exception("feed health failed; state.json keeps the basic feed block")
+            if status == "stopped":
+                state["feed"]["status"] = "stopped"
         if status == "stopped":
             state["status"] = "stopped"
+        for hook in self.publish_hooks:
+            self._safely(hook, state)
         write_json_atomic(bot.data_dir / "state.json", state)

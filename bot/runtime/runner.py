@@ -21,6 +21,7 @@ from bot.adapters.storage.duckdb_store import Store
 from bot.core.engine import Engine
 from bot.domain.actions import (
     Action,
+    CancelOrder,
     CommandDone,
     Notify,
     RecordEquity,
@@ -114,6 +115,10 @@ class Runner:
         store = self.store
         if isinstance(action, SubmitOrder):
             return self._submit(action)
+        if isinstance(action, CancelOrder):
+            # The executor answers with the order's final report (cancelled, or refused when it
+            # already filled); that report reaches the store and the engine like any other.
+            return self.executor.cancel(action.client_order_id, self.engine.now_ms)
         if isinstance(action, SettleFill):
             return [FillReport(action.fill.ts_ms, action.fill)]
         if isinstance(action, Notify):

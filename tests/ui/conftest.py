@@ -151,3 +151,50 @@ def populated_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def stale_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("POLYBOT_DATA_DIR", str(tmp_path))
     return populate(tmp_path, written_ts_ms=time.time_ns() // 1_000_000 - 42_000)
+
+
+@pytest.fixture(scope="session")
+def sim_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir written by a REAL bot: `python -m bot run --source sim --speed 0 --duration 10`
+    with the busy test config (so it trades), then stopped. Returns the data dir; its config is
+    next to it as config.yaml."""
+    import subprocess
+    import sys
+
+    from tests.builders import busy_config
+
+    root = tmp_path_factory.mktemp("sim_run")
+    config = busy_config(root)
+    # Short holds so round trips close within a few hundred cycles even on a loaded machine.
+    config.write_text(config.read_text().replace("max_hold_s: 90", "max_hold_s: 15"))
+    data_dir = root / "data"
+    repo = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in __import__("os").environ.items() if k != "DASHBOARD_PASSWORD"}
+    subprocess.run([sys.executable, "-m", "bot", "run", "--source", "sim", "--speed", "0", "--duration", "10",
+                    "--config", str(config), "--data-dir", str(data_dir)], cwd=repo, env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    return data_dir
+
+
+@pytest.fixture
+def sim_dir(sim_run: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("POLYBOT_DATA_DIR", str(sim_run))
+    monkeypatch.setenv("POLYBOT_CONFIG", str(sim_run.parent / "config.yaml"))
+    return sim_run
+
+
+@pytest.fixture(autouse=True)
+def _no_password_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages render without the sign-in form unless a test sets DASHBOARD_PASSWORD itself."""
+    monkeypatch.setenv("DASHBOARD_PASSWORD", "")
+
+
+@pytest.fixture
+def config_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of config/config.yaml for pages that write settings."""
+    from bot.config.loader import DEFAULT_CONFIG_PATH
+
+    path = tmp_path / "config.yaml"
+    path.write_text(DEFAULT_CONFIG_PATH.read_text())
+    monkeypatch.setenv("POLYBOT_CONFIG", str(path))
+    return path

@@ -46,22 +46,31 @@ def wait_http(url: str, timeout_s: float = 60) -> None:
     raise AssertionError(f"{url} did not come up")
 
 
+def start_dashboard(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                             "--server.address", "127.0.0.1", "--server.port", str(port),
+                             "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     tmp = tmp_path_factory.mktemp("demo")
     data_dir = tmp / "data"
-    env = {**os.environ, "POLYBOT_DATA_DIR": str(data_dir)}
+    env = {**os.environ, "POLYBOT_DATA_DIR": str(data_dir), "DASHBOARD_PASSWORD": ""}
+    env.pop("POLYBOT_CONFIG", None)  # the dashboard must find the bot's --config through state.json
+    config = busy_config(tmp)
+    # Room for the manual order test: more open trades, and $8 buys at least 5 shares at any price.
+    config.write_text(config.read_text().replace("max_open_trades: 6", "max_open_trades: 50")
+                      .replace("max_position_usd: 3", "max_position_usd: 10"))
     bot = subprocess.Popen([sys.executable, "-m", "bot", "run", "--source", "sim", "--speed", "10",
-                            "--config", str(busy_config(tmp))], cwd=ROOT, env=env,
+                            "--config", str(config)], cwd=ROOT, env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     port = free_port()
-    dashboard = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                                  "--server.address", "127.0.0.1", "--server.port", str(port),
-                                  "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    dashboard = start_dashboard(port, env)
     try:
         wait_http(f"http://127.0.0.1:{port}/_stcore/health")
-        yield f"http://127.0.0.1:{port}", data_dir
+        yield f"http://127.0.0.1:{port}", data_dir, config
     finally:
         for proc in (dashboard, bot):
             proc.send_signal(signal.SIGTERM)
@@ -87,7 +96,7 @@ def page(demo):  # type: ignore[no-untyped-def]
 
 
 def test_within_a_minute_the_demo_shows_markets_signals_and_trades_with_reasons(demo, page) -> None:  # type: ignore[no-untyped-def]
-    url, _ = demo
+    url = demo[0]
     page.goto(url)
     page.get_by_text("Markets I'm watching").wait_for(timeout=60_000)
     # Trades with their plain-English reasons appear within a minute of starting. (Tables are
@@ -104,23 +113,73 @@ def test_within_a_minute_the_demo_shows_markets_signals_and_trades_with_reasons(
     page.screenshot(path=str(ARTIFACTS / "overview.png"), full_page=True)
 
 
-@pytest.mark.parametrize("title", ["Trades", "Safety"])
+PAGES = {"Markets": "markets", "Trades": "trades", "Signals": "signals", "P&L": "pnl", "Control": "control",
+         "Safety": "safety", "Strategies": "strategies", "Settings": "settings", "Health": "health",
+         "Data explorer": "data"}
+
+
+@pytest.mark.parametrize("title", list(PAGES))
 def test_every_page_loads_without_an_error_box(demo, page, title: str) -> None:  # type: ignore[no-untyped-def]
-    url, _ = demo
+    url = demo[0]
     page.goto(url)
-    page.get_by_role("link", name=title).first.click()
-    page.wait_for_timeout(2500)
+    page.get_by_role("link", name=title, exact=True).first.click()
+    page.wait_for_url(re.compile(rf"/{PAGES[title]}(\?|$)"), timeout=15_000)
+    page.wait_for_timeout(3000)
     assert not page.locator("[data-testid='stException']").count()
+    assert page.locator("h1").first.inner_text().strip().startswith(title.split()[0])
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{title.lower()}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{PAGES[title]}.png"), full_page=True)
 
 
-def test_pause_on_the_safety_page_pauses_the_bot(demo, page) -> None:  # type: ignore[no-untyped-def]
+def test_a_manual_paper_order_from_markets_appears_in_trades(demo, page) -> None:  # type: ignore[no-untyped-def]
+    url = demo[0]
+    page.goto(f"{url}/markets")
+    page.get_by_label("Dollars to spend", exact=True).fill("8")
+    page.get_by_role("button", name="Place paper order").click()
+    page.get_by_text("the bot answered", exact=False).first.wait_for(timeout=30_000)
+    answer = page.get_by_text("the bot answered", exact=False).first.inner_text()
+    assert "Manual order sent" in answer, answer
+    page.goto(f"{url}/trades")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and "you placed a manual paper order" not in page.content():
+        page.wait_for_timeout(1000)
+    assert "you placed a manual paper order" in page.content()
+    page.screenshot(path=str(ARTIFACTS / "trades-manual-order.png"), full_page=True)
+
+
+def test_a_slider_saved_on_settings_changes_the_file_and_the_bot(demo, page) -> None:  # type: ignore[no-untyped-def]
     import json
 
-    url, data_dir = demo
-    page.goto(url)
-    page.get_by_role("link", name="Safety").first.click()
+    url, data_dir, config = demo
+    before = config.read_text()
+    comments = [line.strip() for line in before.splitlines() if line.strip().startswith("#")]
+    page.goto(f"{url}/settings")
+    page.get_by_text("Detection", exact=True).first.click()  # open the section's expander
+    slider = page.get_by_role("slider", name=re.compile("cusum threshold"))
+    slider.focus()
+    slider.press("ArrowRight")  # one step: 0.030 -> 0.031
+    page.get_by_role("button", name="Save settings").click()
+    page.get_by_text("Saved 1 change(s)", exact=False).wait_for(timeout=15_000)
+    after = config.read_text()
+    assert "cusum_threshold: 0.031" in after and "cusum_threshold: 0.03\n" not in after
+    assert [line.strip() for line in after.splitlines() if line.strip().startswith("#")] == comments
+    assert after.replace("cusum_threshold: 0.031", "cusum_threshold: 0.03") == before  # nothing else moved
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        markets = json.loads((data_dir / "state.json").read_text()).get("markets") or [{}]
+        if markets[0].get("cusum_threshold") == 0.031:
+            break
+        time.sleep(0.3)
+    assert markets[0].get("cusum_threshold") == 0.031, "the bot did not pick the new threshold up"
+    page.goto(f"{url}/settings")
+    page.get_by_text("The running bot has loaded this version of the file", exact=False).wait_for(timeout=15_000)
+
+
+def test_pause_on_the_control_page_pauses_the_bot(demo, page) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    url, data_dir, _ = demo
+    page.goto(f"{url}/control")
     page.get_by_role("button", name="Pause", exact=False).first.click()
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -129,3 +188,40 @@ def test_pause_on_the_safety_page_pauses_the_bot(demo, page) -> None:  # type: i
         time.sleep(0.3)
     assert json.loads((data_dir / "state.json").read_text())["status"] == "paused"
     page.get_by_text("paused", exact=False).first.wait_for(timeout=15_000)
+    page.get_by_text("it acted at", exact=False).first.wait_for(timeout=15_000)
+    page.screenshot(path=str(ARTIFACTS / "control-paused.png"), full_page=True)
+
+
+def test_with_a_password_no_page_content_is_served_before_sign_in(demo, page) -> None:  # type: ignore[no-untyped-def]
+    _, data_dir, _ = demo
+    port = free_port()
+    env = {**os.environ, "POLYBOT_DATA_DIR": str(data_dir), "DASHBOARD_PASSWORD": "open sesame 42"}
+    dashboard = start_dashboard(port, env)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_http(f"{url}/_stcore/health")
+        for path in ("", "/trades", "/settings", "/control"):
+            page.goto(url + path)
+            page.get_by_text("Password").first.wait_for(timeout=30_000)
+            page.wait_for_timeout(1500)
+            body = page.inner_text("body")
+            for secret_or_content in ("Today's performance", "Total P&L", "Open positions", "cusum", "Pause", "Strategies", "trades",
+                                      "PAPER", "open sesame 42"):
+                assert secret_or_content not in body, (path, secret_or_content)
+        page.goto(url)
+        page.get_by_text("Password").first.wait_for(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "sign-in.png"), full_page=True)
+        page.get_by_label("Password", exact=True).fill("wrong")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_text("Wrong password.").wait_for(timeout=15_000)
+        assert "Today's performance" not in page.inner_text("body")
+        page.get_by_label("Password", exact=True).fill("open sesame 42")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_text("Today's performance").wait_for(timeout=30_000)
+        assert "open sesame 42" not in page.content()
+    finally:
+        dashboard.send_signal(signal.SIGTERM)
+        try:
+            dashboard.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            dashboard.kill()

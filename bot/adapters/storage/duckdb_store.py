@@ -564,6 +564,26 @@ class Store:
             written[table] = int(row[0]) if row else 0
         return written
 
+    # ---- operations (bot/ops: backups and compaction) ----------------------------------------
+
+    def copy_database_to(self, target: Path) -> None:
+        """Copy every table and sequence into a new DuckDB file at ``target`` (compacted). Called
+        from the loop between cycles, so the copy holds every committed write and nothing partial."""
+        target = Path(target)
+        if target.exists():
+            raise FileExistsError(f"{target} already exists")
+        name = self._con.execute("SELECT current_database()").fetchone()[0]
+        quoted = str(target).replace("'", "''")
+        self._con.execute(f"ATTACH '{quoted}' AS polybot_backup")
+        try:
+            self._con.execute(f'COPY FROM DATABASE "{name}" TO polybot_backup')
+        finally:
+            self._con.execute("DETACH polybot_backup")
+
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the file; blocks freed by retention become reusable."""
+        self._con.execute("CHECKPOINT")
+
     # ---- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:

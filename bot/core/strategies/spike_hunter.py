@@ -15,6 +15,7 @@ from bot.config.schema import Detection, Execution, Money, SpikeHunter
 from bot.core.detectors.liquidity import check_liquidity
 from bot.core.detectors.spike import Alarm
 from bot.core.explain import spike_sentence
+from bot.core.strategies.base import Proposal, View
 from bot.domain.book import Book
 from bot.domain.market import Market, Token
 from bot.domain.money import ONE, SHARE_STEP, dec, floor_to, price_from_float
@@ -109,3 +110,36 @@ def stop_and_target(entry: Decimal, volatility: float, tick: Decimal, stop_loss_
     stop = min(entry * dec(stop_loss_pct) / 100, dec(round(atr_stop * vol, 6)) or entry)
     target = min(entry * dec(take_profit_pct) / 100, dec(round(atr_profit * vol, 6)) or entry)
     return max(stop, tick * MIN_EXIT_TICKS), max(target, tick * MIN_EXIT_TICKS)
+
+
+class SpikeHunterStrategy:
+    """The strategy port around ``evaluate``: one proposal per CUSUM alarm of the cycle.
+
+    It runs even when switched off, so the signals page still shows what it would have done."""
+
+    name = NAME
+    generic_exits = True
+    stacks_in_market = False
+    always_evaluate = True
+
+    def decide(self, view: View) -> list[Proposal]:
+        s = view.settings
+        params = s.strategies.spike_hunter
+        e = s.exits
+        proposals: list[Proposal] = []
+        for token_id, alarm in view.alarms.items():
+            market = view.market_of[token_id]
+            books = {t.token_id: view.books.get(t.token_id) for t in market.tokens}
+            call = evaluate(alarm, view.oldest_price(token_id), view.window_s, market, books, s.detection, params,
+                            s.money, s.execution, view.now_ms)
+            stop = target = None
+            if call.intent is not None:
+                stop, target = stop_and_target(call.intent.limit_price, alarm.std, market.tick_size, e.stop_loss_pct,
+                                               e.take_profit_pct, e.atr_stop, e.atr_profit)
+            proposals.append(Proposal(
+                market, market.primary.token_id, call.direction, alarm.price, call.move, call.layers, call.sentence,
+                (call.intent,) if call.intent is not None else (), call.agreed, call.problem, stop, target))
+        return proposals
+
+
+STRATEGY = SpikeHunterStrategy

@@ -1,0 +1,125 @@
+"""Soak: the bot on the simulator with 2,000 tokens, flat out, for ten minutes or more, with the
+dashboard open in chromium the whole time. Memory must stay flat and both servers together must
+fit the t3.micro budget.
+
+Runs only when asked (``make soak``, which sets POLYBOT_SOAK=1; POLYBOT_SOAK_S sets the length,
+at least 600 s for the acceptance run). Figures go to tests/artifacts/soak.json.
+
+"Start" is the RSS after a 60 s warm-up (detector windows full, DuckDB's caches primed, first
+compaction and backup done); growth is measured from there to the end. Scheduled compaction
+and backups run every few minutes during the soak so housekeeping is part of what is measured.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.builders import wait_for
+from tests.ops.conftest import ROOT, BotProcess, free_port
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+SOAK_S = float(os.environ.get("POLYBOT_SOAK_S", "600"))
+WARMUP_S = 60.0
+MAX_GROWTH = 0.10
+MAX_COMBINED_MB = 700.0
+
+pytestmark = [
+    pytest.mark.soak,
+    pytest.mark.skipif(os.environ.get("POLYBOT_SOAK") != "1", reason="soak test: run `make soak` (POLYBOT_SOAK=1)"),
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (.ci/run installs it)"),
+    pytest.mark.timeout(int(SOAK_S + 600)),
+]
+
+
+def tree_rss_mb(proc: psutil.Process) -> float:
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total / 2**20
+
+
+def test_two_thousand_tokens_for_ten_minutes_memory_stays_flat(tmp_path: Path) -> None:
+    bot = BotProcess(tmp_path / "bot", speed=0, sim={"markets": 1000}, filters={"max_markets": 1000},
+                     backup={"every_h": 0.05, "keep": 2}, housekeeping={"compact_every_h": 0.05})
+    port = free_port()
+    env = {**os.environ, "POLYBOT_DATA_DIR": str(bot.data_dir)}
+    dashboard = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                                  "--server.address", "127.0.0.1", "--server.port", str(port),
+                                  "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    from playwright.sync_api import sync_playwright
+
+    samples: list[dict] = []
+    try:
+        wait_for(lambda: _up(f"http://127.0.0.1:{port}/_stcore/health"), timeout_s=60)
+        bot_ps, dash_ps = psutil.Process(bot.proc.pid), psutil.Process(dashboard.pid)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                                 args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1800})
+            page.goto(f"http://127.0.0.1:{port}")
+            page.get_by_text("Markets I'm watching").wait_for(timeout=60_000)
+            t0 = time.monotonic()
+            elapsed = 0.0
+            while elapsed < SOAK_S:
+                page.wait_for_timeout(10_000)  # the page's live panels keep refreshing meanwhile
+                elapsed = time.monotonic() - t0
+                assert bot.proc.poll() is None, f"bot died: {bot.log.read_text()[-2000:]}"
+                state = bot.state()
+                samples.append({"t_s": round(elapsed, 1), "bot_mb": round(tree_rss_mb(bot_ps), 1),
+                                "dashboard_mb": round(tree_rss_mb(dash_ps), 1), "cycles": state["cycle"]["count"],
+                                "tokens": state["feed"]["tokens"], "trades": state["performance"]["trades_total"],
+                                "db_mb": round(sum(f.stat().st_size for f in bot.data_dir.glob("polybot.duckdb*")) / 2**20, 1)})
+            assert not page.locator("[data-testid='stException']").count()
+            browser.close()
+        final_state = bot.state()
+    finally:
+        dashboard.send_signal(signal.SIGTERM)
+        stopped = bot.stop()
+        dashboard.wait(timeout=30)
+    assert stopped == 0
+    warm = [s for s in samples if s["t_s"] >= WARMUP_S]
+    start, end = warm[0], samples[-1]
+    peak_combined = max(s["bot_mb"] + s["dashboard_mb"] for s in samples)
+    report = {
+        "soak_s": round(samples[-1]["t_s"]), "tokens": end["tokens"], "cycles": end["cycles"], "trades": end["trades"],
+        "bot_rss_first_mb": samples[0]["bot_mb"], "bot_rss_start_mb": start["bot_mb"], "bot_rss_end_mb": end["bot_mb"],
+        "bot_rss_max_mb": max(s["bot_mb"] for s in samples), "bot_growth_pct": round((end["bot_mb"] / start["bot_mb"] - 1) * 100, 1),
+        "dashboard_rss_start_mb": start["dashboard_mb"], "dashboard_rss_end_mb": end["dashboard_mb"],
+        "combined_peak_mb": round(peak_combined, 1), "db_end_mb": end["db_mb"],
+        "backups_made": final_state.get("ops", {}).get("last_backup") is not None,
+        "samples": samples,
+    }
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "soak.json").write_text(json.dumps(report, indent=2))
+    print(json.dumps({k: v for k, v in report.items() if k != "samples"}, indent=2))
+    assert SOAK_S < 600 or report["soak_s"] >= 600
+    assert end["tokens"] >= 2000
+    assert end["bot_mb"] <= start["bot_mb"] * (1 + MAX_GROWTH), report
+    assert end["dashboard_mb"] <= start["dashboard_mb"] * (1 + MAX_GROWTH), report
+    assert peak_combined < MAX_COMBINED_MB, report
+    if SOAK_S >= 400:  # backups are scheduled every 3 minutes; the first comes after one interval
+        assert report["backups_made"]
+
+
+def _up(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
