@@ -173,7 +173,7 @@ class Notifications(_Section):
 class Storage(_Section):
     tick_retention_days: int = Field(7, ge=1, le=3650)
     snapshot_every_s: int = Field(5, ge=1, le=5)
-    duckdb_memory_limit_mb: int = Field(256, ge=64, le=65536)
+    duckdb_memory_limit_mb: int = Field(128, ge=64, le=65536)
     duckdb_threads: int = Field(1, ge=1, le=64)
     equity_every_s: int = Field(10, ge=1, le=3600)
 

@@ -628,9 +628,34 @@ class Engine:
             bids[token_id] = state.book.best_bid if state and state.book else None
         return bids
 
+    def _retire_inactive(self) -> None:
+        """Forget resolved or delisted markets once nothing is held or working in them, so a bot
+        that runs for months does not keep every market it ever saw (memory stays flat)."""
+        for market_id in list(self.inactive):
+            market = self.markets.get(market_id)
+            if market is None:
+                self.inactive.discard(market_id)
+                continue
+            token_ids = [token.token_id for token in market.tokens]
+            if any(t in self.portfolio.positions or t in self.inflight for t in token_ids):
+                continue
+            for token_id in token_ids:
+                self.market_of.pop(token_id, None)
+                self.tokens.pop(token_id, None)
+                self._alarms.pop(token_id, None)
+                self._changed.discard(token_id)
+                if self.detectors.pop(token_id, None) is not None:
+                    self.series.release(token_id)
+            del self.markets[market_id]
+            self.markers.pop(market_id, None)
+            self.portfolio.last_entry_ms.pop(market_id, None)
+            self.inactive.discard(market_id)
+
     def _on_timer(self, now_ms: int) -> list[Action]:
         p = self.portfolio
         p.roll_day(now_ms)
+        if self.inactive:
+            self._retire_inactive()
         actions: list[Action] = []
         for token_id in list(p.positions):
             actions.extend(self._check_exit(token_id, now_ms))

@@ -24,15 +24,29 @@ class SeriesBank:
         self._next = np.zeros(capacity, dtype=np.int64)
         self._count = np.zeros(capacity, dtype=np.int64)
         self._slots: dict[str, int] = {}
+        self._free: list[int] = []
+        self._used = 0
 
     def slot(self, token_id: str) -> int:
         slot = self._slots.get(token_id)
         if slot is None:
-            slot = len(self._slots)
-            if slot >= self._data.shape[0]:
-                self._grow()
+            if self._free:
+                slot = self._free.pop()  # a retired market's row: markets come and go for ever
+            else:
+                slot = self._used
+                self._used += 1
+                if slot >= self._data.shape[0]:
+                    self._grow()
+            self._next[slot] = 0
+            self._count[slot] = 0
             self._slots[token_id] = slot
         return slot
+
+    def release(self, token_id: str) -> None:
+        """Forget a token's history and hand its row to the next new token."""
+        slot = self._slots.pop(token_id, None)
+        if slot is not None:
+            self._free.append(slot)
 
     def _grow(self) -> None:
         capacity = self._data.shape[0] * 2

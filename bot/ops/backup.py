@@ -16,7 +16,6 @@ replaces into ``pre-restore-<time>/`` so nothing is lost.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import time
@@ -362,7 +361,3 @@ def describe(manifest: dict[str, Any]) -> str:
             f"{size / 2**20:.1f} MB; {tables.get('fills', 0)} fills, {tables.get('trades', 0)} trades; "
             f"equity {summary.get('equity_usd')}, total P&L {summary.get('total_pnl_usd')}, "
             f"{summary.get('open_positions')} open position(s)")
-
-
-def manifest_json(manifest: dict[str, Any]) -> str:
-    return json.dumps(manifest, indent=2)

@@ -132,6 +132,10 @@ class Loop:
         if bot.store is not None:
             bot.store.export_snapshots(bot.data_dir / "snapshots", bot.engine.now_ms)
             bot.store.close()
+        # Hand the frozen objects back to the collector, so native modules (DuckDB's bindings)
+        # are torn down in order at exit instead of reporting them as leaked.
+        gc.unfreeze()
+        gc.collect()
         log.info("stopped after %d cycles", self.cycles)
 
     # -- commands and config -------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""The price-direction model: dataset from recordings, walk-forward validation, training, model files."""
