@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
@@ -232,6 +233,9 @@ def parser() -> argparse.ArgumentParser:
     backtest_cli.add_parser(sub, common)
     import_cli.add_parsers(sub, common)
     scaffold.add_parser(sub)
+    from bot.ml import train_cli  # the price-direction model (issue 6)
+
+    train_cli.add_parser(sub, common)
     return root
 
 
@@ -247,5 +251,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+# Commands that only read the published files. Under load, the native thread pools (Arrow's,
+# DuckDB's) were seen to abort during interpreter teardown ("terminate called without an active
+# exception") after the answer was already printed; these commands own nothing that needs a
+# clean shutdown, so they leave without one.
+READ_ONLY_COMMANDS = {"status", "positions", "trades", "performance"}
+
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    if len(sys.argv) > 1 and sys.argv[1] in READ_ONLY_COMMANDS:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)

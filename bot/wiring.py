@@ -73,6 +73,9 @@ def build(settings: Settings, source: str, data_dir: Path | None, *, replay_path
     start = start_ts_ms if start_ts_ms is not None else WallClock().now_ms() // 1000 * 1000
     feed = make_feed(settings, source, start, replay_path)
     engine = Engine(settings)
+    from bot.ml.attach import attach_models  # ml_prediction's model file is loaded here, never in the core
+
+    attach_models(engine, settings)
     executor = PaperExecutor(settings.execution.latency_ms) if login is None else \
         _live_executor(settings, engine, data_dir, login, venue_factory)
     store = inbox = None

@@ -61,6 +61,8 @@ def widget(field: sf.Field) -> None:
         else:
             st.number_input(label, min_value=field.low, max_value=field.high, value=value, step=field.step, key=key,
                             help=help_text, format=fmt)
+    elif field.kind == "readonly":
+        st.text_input(label, value=str(field.value), key=key, disabled=True, help=help_text + " Edit this one in the file.")
     elif field.kind == "list":
         st.text_input(label, value=", ".join(str(v) for v in field.value or []), key=key,
                       help=help_text + " Separate entries with commas.")

@@ -32,7 +32,7 @@ class Field:
 
     path: Path_
     value: Any
-    kind: str  # bool | int | float | decimal | choice | text | list
+    kind: str  # bool | int | float | decimal | choice | text | list | readonly
     help: str
     restart: bool  # the running bot adopts it only after a restart
     choices: tuple[Any, ...] = ()
@@ -168,6 +168,8 @@ def _kind(annotation: Any, value: Any) -> tuple[str, tuple[Any, ...]]:
         return "float", ()
     if annotation is Decimal:
         return "decimal", ()
+    if isinstance(value, (list, tuple)) and any(isinstance(v, (Mapping, list, tuple)) for v in value):
+        return "readonly", ()  # structured lists are edited in the file, never flattened to text
     if origin in (tuple, list) or isinstance(value, (list, tuple)):
         return "list", ()
     if origin in (typing.Union, types.UnionType):
@@ -259,7 +261,7 @@ def changed(all_fields: list[Field], values: Mapping[str, Any]) -> dict[Path_, A
     """The fields whose widget value differs from the file's, as YAML values, by path."""
     out: dict[Path_, Any] = {}
     for field in all_fields:
-        if field.key not in values:
+        if field.key not in values or field.kind == "readonly":
             continue
         new = to_yaml_value(field, values[field.key])
         old = field.value

@@ -7,7 +7,7 @@ No I/O here, so the pure core may import these types. Loading, profiles and secr
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -93,12 +93,37 @@ class MarketMaker(_Strategy):
     max_markets: int = Field(5, ge=1, le=1000)
 
 
+class ValueBetting(_Strategy):
+    # token_id -> the probability (0..1) you believe it pays $1.
+    references: dict[str, Annotated[float, Field(gt=0, lt=1)]] = Field(default_factory=dict)
+    edge: float = Field(0.03, ge=0, lt=1)
+    exit_edge: float = Field(0.0, ge=0, lt=1)
+    trade_usd: Decimal = Field(Decimal(3), gt=0)
+
+
+class TimeOfDay(_Strategy):
+    min_days: int = Field(5, ge=1, le=1000)
+    threshold: float = Field(0.01, gt=0, lt=1)
+    min_agreement: float = Field(0.7, ge=0.5, le=1)
+    trade_usd: Decimal = Field(Decimal(3), gt=0)
+
+
+class MlPrediction(_Strategy):
+    model_path: str = Field("data/models", min_length=1)  # a model version folder, or a folder of versions
+    min_probability: float = Field(0.65, gt=0.5, lt=1)
+    exit_probability: float = Field(0.5, gt=0, lt=1)
+    trade_usd: Decimal = Field(Decimal(3), gt=0)
+
+
 class Strategies(_Section):
     spike_hunter: SpikeHunter = SpikeHunter()
     dual_arb: DualArb = DualArb()
     mean_reversion: MeanReversion = MeanReversion()
     momentum: Momentum = Momentum()
     market_maker: MarketMaker = MarketMaker()
+    value_betting: ValueBetting = ValueBetting()
+    time_of_day: TimeOfDay = TimeOfDay()
+    ml_prediction: MlPrediction = MlPrediction()
 
 
 class Exits(_Section):

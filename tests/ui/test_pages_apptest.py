@@ -77,7 +77,7 @@ def test_every_page_renders_with_a_populated_data_dir(populated_dir: Path, confi
 
 KEY_NUMBERS = {  # page -> what must be on it, from the real run (see test below)
     None: lambda s, t: [f"Total P&L {text.money(s['total_pnl_usd'], signed=True)}"],
-    "pages/markets.py": lambda s, t: [f"of {s['markets']} markets shown", "Manual paper trade"],
+    "pages/markets.py": lambda s, t: [f"of {len(t['markets'])} markets shown", "Manual paper trade"],
     "pages/trades.py": lambda s, t: [f"Closed trades {s['trades_total']}", text.plural(s["trades_total"], "trade") + ":"],
     "pages/signals.py": lambda s, t: [f"{len(t['signals'])} signals"],
     "pages/pnl.py": lambda s, t: [f"Fees paid {text.money(s['fees_total_usd'])}", "spike_hunter"],
@@ -95,7 +95,7 @@ KEY_NUMBERS = {  # page -> what must be on it, from the real run (see test below
 def test_every_page_shows_its_key_numbers_from_a_real_sim_run(sim_dir: Path, page: str | None) -> None:
     status = status_json(sim_dir)
     assert status["trades_total"] > 0, "the busy sim run should have closed trades"
-    tables = {"signals": SnapshotReader(sim_dir).table("signals")}
+    tables = {name: SnapshotReader(sim_dir).table(name) for name in ("signals", "markets")}
     at = render(page)
     shown = page_text(at) + "\n".join(str(w.label) for kind in ("slider", "number_input", "toggle") for w in getattr(at, kind))
     for phrase in KEY_NUMBERS[page](status, tables):

@@ -80,3 +80,14 @@ def test_an_invalid_save_names_the_key_and_leaves_the_file_alone(config_copy: Pa
     assert "risk.max_open_trades" in sf.field_errors(str(exc.value))
     assert config_copy.read_text() == before
     assert not list(config_copy.parent.glob(".config.*"))  # no temp file left behind
+
+
+def test_structured_lists_are_shown_but_never_rewritten() -> None:
+    text = "feed:\n  # Extra endpoints.\n  extra:\n    - {url: a, weight: 1}\n  tags: [a, b]\n"
+    from ruamel.yaml import YAML
+
+    tree = YAML().load(text)
+    fields = {f.key: f for f in sf.fields(tree, text)}
+    assert fields["feed.extra"].kind == "readonly" and fields["feed.tags"].kind == "list"
+    assert sf.changed(list(fields.values()), {"feed.extra": "garbage", "feed.tags": "a, b"}) == {}
+    assert sf.changed(list(fields.values()), {"feed.tags": "a, c"}) == {("feed", "tags"): ["a", "c"]}

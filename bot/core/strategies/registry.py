@@ -15,13 +15,17 @@ from bot.core.strategies import (  # registry: one name per strategy module, in 
     dual_arb,
     market_maker,
     mean_reversion,
+    ml_prediction,
     momentum,
     spike_hunter,
+    time_of_day,
+    value_betting,
 )
 from bot.core.strategies.base import Strategy
 
 FIRST = "spike_hunter"
-MODULES = (dual_arb, market_maker, mean_reversion, momentum, spike_hunter)  # registry: modules
+MODULES = (dual_arb, market_maker, mean_reversion, momentum, spike_hunter,  # registry: modules
+           ml_prediction, time_of_day, value_betting)
 
 
 def strategy_classes() -> dict[str, Callable[[], Strategy]]:
