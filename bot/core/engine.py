@@ -53,7 +53,7 @@ from bot.domain.events import (
     Timer,
 )
 from bot.domain.market import Market
-from bot.domain.money import ONE, SHARE_STEP, ZERO, dec, floor_to, price_from_float, round_price_up, usd
+from bot.domain.money import ONE, SHARE_STEP, ZERO, cents, dec, floor_to, price_from_float, round_price_up, usd
 from bot.domain.orders import Fill, Order, OrderIntent, OrderStatus, OrderType, Purpose, Side
 from bot.domain.positions import ClosedTrade, Position
 from bot.domain.risk import Refused
@@ -509,7 +509,7 @@ class Engine:
                 self.portfolio.apply_fill(fill)
             position = self.portfolio.positions[fill.token_id]
             actions.append(RecordPosition(fill.token_id, position))
-            text = (f"Bought {fill.shares} {outcome} at {fill.price} for {usd(-fill.cash_delta)} "
+            text = (f"Bought {fill.shares} {outcome} at {cents(fill.price)} for {usd(-fill.cash_delta)} "
                     f"(fee {usd(fill.fee_usd)}) in “{market.question if market else fill.market_id}”. {reason}")
             actions.append(RecordJournal(fill.ts_ms, "fill", text, fill.fill_id))
             if self.settings.notifications.on_entry:
