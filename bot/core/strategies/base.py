@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, ClassVar, Protocol
@@ -83,6 +83,17 @@ class View:
     def mid(self, token_id: str) -> float | None:
         book = self.books.get(token_id)
         return book.mid if book is not None else None
+
+    def changed_primaries(self) -> Iterator[tuple[str, Market, float]]:
+        """(token, market, mid) for each market's primary token whose book changed this cycle and
+        has both sides, in a stable order: the loop most price-driven strategies start from."""
+        for token_id in sorted(self.changed):
+            market = self.market_of.get(token_id)
+            if market is None or market.primary.token_id != token_id:
+                continue
+            mid = self.mid(token_id)
+            if mid is not None:
+                yield token_id, market, mid
 
 
 class Strategy(Protocol):

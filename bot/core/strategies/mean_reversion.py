@@ -29,13 +29,7 @@ class MeanReversion:
         held_markets = {p.market_id: t for t, p in view.positions.items()}
         busy = {o.intent.market_id for o in view.working.values()}
         out: list[Proposal] = []
-        for token_id in sorted(view.changed):
-            market = view.market_of.get(token_id)
-            if market is None or market.primary.token_id != token_id:
-                continue
-            mid = view.mid(token_id)
-            if mid is None:
-                continue
+        for token_id, market, mid in view.changed_primaries():
             window = self.windows.get(token_id)
             if window is None or window.size != params.window_points:
                 window = self.windows[token_id] = Window(params.window_points)
