@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from bot.adapters.executors.paper import _order_problem  # the venue's own static order rules, shared
+from bot.adapters.executors.paper import order_problem  # the venue's own static order rules, shared
 from bot.adapters.executors.venue import (
     Placed,
     Rejected,
@@ -134,7 +134,7 @@ class LiveExecutor:
         if cid in self._seen:
             return [_report(now_ms, cid, OrderStatus.REJECTED, ZERO, f"duplicate client order id {cid}")]
         self._seen.add(cid)
-        problem = _order_problem(order, market)
+        problem = order_problem(order, market)
         if problem:
             self.counters["rejected"] += 1
             return [_report(now_ms, cid, OrderStatus.REJECTED, ZERO, problem)]

@@ -84,7 +84,7 @@ class PaperExecutor:
         if cid in self._seen_ids:
             return [_report(now_ms, cid, OrderStatus.REJECTED, ZERO, f"duplicate client order id {cid}")]
         self._seen_ids.add(cid)
-        problem = _order_problem(order, market)
+        problem = order_problem(order, market)
         if problem:
             return [_report(now_ms, cid, OrderStatus.REJECTED, ZERO, problem)]
         work = _Working(order, market, due_ms=now_ms + self.latency_ms)
@@ -220,7 +220,7 @@ class PaperExecutor:
                     intent.side, price, shares, fee, received, cash, is_maker, intent.purpose, ts_ms)
 
 
-def _order_problem(order: Order, market: Market) -> str | None:
+def order_problem(order: Order, market: Market) -> str | None:
     """Why the venue would refuse this order outright, or None."""
     intent = order.intent
     try:

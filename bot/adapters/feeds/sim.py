@@ -21,6 +21,7 @@ import numpy as np
 
 from bot.adapters.feeds.base import Cycle
 from bot.adapters.feeds.recording import RecordingWriter
+from bot.adapters.feeds.tee import record_cycle
 from bot.domain.book import Book
 from bot.domain.events import BookUpdate, Event, MarketListed, Resolution
 from bot.domain.market import Market, binary_market
@@ -329,11 +330,5 @@ def write_sim_recording(
     )
     with RecordingWriter(directory) as writer:
         while (cycle := feed.next_cycle()) is not None:
-            for event in cycle.events:
-                if isinstance(event, BookUpdate):
-                    writer.append(event)
-                elif isinstance(event, MarketListed):
-                    writer.add_market(event.market)
-                elif isinstance(event, Resolution):
-                    writer.add_resolution(event)
+            record_cycle(writer, cycle)
     return Path(directory)
