@@ -55,4 +55,7 @@ st.navigation({
         st.Page("pages/health.py", title="Health", icon=":material/monitor_heart:"),
         st.Page("pages/data_explorer.py", title="Data explorer", icon=":material/storage:", url_path="data"),
     ],
+    "Research": [
+        st.Page("pages/backtest.py", title="Backtest", icon=":material/science:"),
+    ],
 }).run()

@@ -129,6 +129,8 @@ def recover(engine: Engine, store: Store, live: Any = None) -> None:
         entries_stopped=last is not None and last.value == "stop_entry",
         peak_equity=store.peak_equity() if hasattr(store, "peak_equity") else None,
     )
+    # A strategy that switched itself off stays off across a restart until the user presses Resume.
+    engine.safety.disabled.update(store.strategies_disabled())
     if fills:
         log.info("recovered %d fills: cash %s, %d open positions", len(fills), engine.portfolio.cash,
                  len(engine.portfolio.positions))

@@ -42,7 +42,7 @@ if result:
     getattr(st, result[0])(md(result[1]))
 
 cards = ui_strategies.cards(config, table_arrow("trades"), (state or {}).get("positions", []), table_arrow("fills"),
-                           table_arrow("signals"))
+                           table_arrow("signals"), (state or {}).get("strategies_disabled") or {})
 if not cards:
     st.caption("No strategies are configured under `strategies:` in the settings file.")
 for card in cards:
@@ -54,6 +54,8 @@ for card in cards:
         elif card.name == ui_strategies.MANUAL:
             switch.caption("your own orders")
         head.caption(md(ui_strategies.allocation_sentence(card)))
+        if (why := ui_strategies.disabled_sentence(card)) is not None:
+            st.warning(md(why), icon="⛔")
         for col, (label, value) in zip(st.columns(len(card.metrics)), card.metrics, strict=True):
             col.metric(label, value)
         if card.params:

@@ -30,6 +30,7 @@ class StrategyCard:
     in_use_usd: Decimal
     params: dict[str, Any]
     metrics: list[tuple[str, str]]
+    disabled_reason: str | None = None  # its own safety switched it off (state.json strategies_disabled)
 
     @property
     def title(self) -> str:
@@ -41,8 +42,9 @@ def _sum(values: Any) -> Decimal:
 
 
 def cards(config: Mapping[str, Any], trades: pa.Table, positions: Sequence[Mapping[str, Any]],
-          fills: pa.Table, signals: pa.Table) -> list[StrategyCard]:
-    """A card per configured strategy, plus "manual" when the user has traded by hand."""
+          fills: pa.Table, signals: pa.Table, disabled: Mapping[str, str] | None = None) -> list[StrategyCard]:
+    """A card per configured strategy, plus "manual" when the user has traded by hand; ``disabled`` is
+    state.json's ``strategies_disabled`` (name -> why)."""
     closed = group_sums(trades, "strategy", ["pnl_usd"])
     fees = group_sums(fills, "strategy", ["fee_usd"])
     seen: dict[str, tuple[int, int]] = {}
@@ -72,8 +74,18 @@ def cards(config: Mapping[str, Any], trades: pa.Table, positions: Sequence[Mappi
         enabled = block.pop("enabled", None)
         out.append(StrategyCard(name, None if enabled is None else bool(enabled),
                                 text.to_decimal(block.get("max_capital_usd")), in_use,
-                                {k: v for k, v in block.items() if not isinstance(v, Mapping)}, metrics))
+                                {k: v for k, v in block.items() if not isinstance(v, Mapping)}, metrics,
+                                (disabled or {}).get(name)))
     return out
+
+
+def disabled_sentence(card: StrategyCard) -> str | None:
+    """Why the strategy stopped opening trades and how to re-arm it; None while it is armed."""
+    if not card.disabled_reason:
+        return None
+    why = card.disabled_reason.replace(" press Resume to allow new ones.", "").rstrip(" ;.")
+    return (f"Switched off by its own safety limit. {why}. "
+            "Press **Resume** on the Control page to re-arm it (its losses count again from then).")
 
 
 def allocation_sentence(card: StrategyCard) -> str:

@@ -177,4 +177,6 @@ def build_state(engine: Engine) -> dict[str, Any]:
         "counters": {**engine.counters, "dropped": dict(engine.dropped)},
         "commands": {"last_done": [{"command_id": c.command_id, "ok": c.ok, "text": c.text, "ts_ms": c.ts_ms}
                                    for c in engine.commands_done]},
+        # Strategies their own safety switched off (name -> why, in plain English); Resume re-arms them.
+        "strategies_disabled": dict(engine.safety.disabled),
     }

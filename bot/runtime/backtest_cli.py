@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,8 @@ def add_parser(sub: Any, common: Any) -> None:
     p.add_argument("--list", action="store_true", help="list stored runs instead of running one")
     p.add_argument("--config", help="config file (default: config/config.yaml)")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--progress-file", help="also write {status, done, total, ...} to this JSON file as the run goes "
+                                           "(the dashboard's progress bar reads it)")
     p.set_defaults(func=cmd_backtest)
 
 
@@ -53,7 +57,46 @@ def _bar(done: int, total: int) -> None:
         print(file=sys.stderr)
 
 
+class ProgressFile:
+    """The run's progress for another process (the dashboard): written atomically (temp file +
+    ``os.replace``) so a reader never sees half a file, and at most every ``every_s`` seconds
+    (wall clock: this is the CLI edge) so a fast run does not spend its time writing it."""
+
+    def __init__(self, path: Path, every_s: float = 0.25) -> None:
+        self.path, self.every_s, self.last_s = path, every_s, 0.0
+        self.started_ms = time.time_ns() // 1_000_000
+        self.write("running", 0, 0)
+
+    def write(self, status: str, done: int, total: int, **extra: Any) -> None:
+        self.status = status
+        payload = {"status": status, "done": done, "total": total, "pid": os.getpid(),
+                   "started_ts_ms": self.started_ms, "updated_ts_ms": time.time_ns() // 1_000_000, **extra}
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        tmp.write_text(json.dumps(payload, default=str))
+        os.replace(tmp, self.path)
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.last_s >= self.every_s:
+            self.last_s = now
+            self.write("running", done, total)
+
+
 def cmd_backtest(args: argparse.Namespace) -> int:
+    if not getattr(args, "progress_file", None):
+        return _backtest(args, None)
+    progress = ProgressFile(Path(args.progress_file))
+    try:
+        code = _backtest(args, progress)
+        if progress.status == "running":  # --list or --sweep: nothing to point at, but finished
+            progress.write("done", 0, 0)
+        return code
+    except BaseException as exc:  # the reader learns why, then the usual error path prints it
+        progress.write("failed", 0, 0, error=str(exc) or type(exc).__name__, kind=type(exc).__name__)
+        raise
+
+
+def _backtest(args: argparse.Namespace, progress_file: ProgressFile | None) -> int:
     from bot.config.loader import load_settings
     from bot.runtime.backtest import list_runs, parse_params, run_backtest, save_run
     from bot.wiring import default_data_dir
@@ -84,11 +127,19 @@ def cmd_backtest(args: argparse.Namespace) -> int:
                 print(f"#{r['rank']:>3} {r['params']}: P&L ${r['total_pnl_usd']:+.4f}, {r['trades']} trades, "
                       f"win rate {r['win_rate_pct']}%, Sharpe {r['sharpe_daily']}, max DD {r['max_drawdown_pct']:.2f}%")
         return 0
+    bar = None if args.json else _bar
+    if progress_file is not None:
+        def both(done: int, total: int) -> None:
+            progress_file(done, total)
+            if bar is not None:
+                bar(done, total)
     run = run_backtest(settings, args.strategy, params, data=data, sim_cycles=args.cycles,
                        from_ms=parse_time(args.from_), to_ms=parse_time(args.to),
-                       progress=None if args.json else _bar)
+                       progress=bar if progress_file is None else both)
     folder = save_run(run, root, datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f"))
     report = {"id": folder.name, "strategy": run.strategy, "params": run.params, "source": run.source, **run.metrics}
+    if progress_file is not None:
+        progress_file.write("done", run.cycles, run.cycles, run_id=folder.name)
     if args.json:
         print(json.dumps(report, indent=2, default=str))
         return 0

@@ -198,3 +198,25 @@ def config_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path.write_text(DEFAULT_CONFIG_PATH.read_text())
     monkeypatch.setenv("POLYBOT_CONFIG", str(path))
     return path
+
+
+@pytest.fixture(scope="session")
+def stored_backtests(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir holding two REAL stored backtests (spike_hunter fading and following spikes over
+    300 simulated seconds with the busy config), written by run_backtest + save_run as the CLI does."""
+    from bot.config.loader import load_settings
+    from bot.runtime.backtest import run_backtest, save_run
+    from tests.builders import busy_config
+
+    root = tmp_path_factory.mktemp("backtests")
+    settings = load_settings(busy_config(root))
+    for day, direction in enumerate(("fade", "follow"), start=1):
+        run = run_backtest(settings, "spike_hunter", {"direction": direction}, sim_cycles=300)
+        save_run(run, root / "data" / "backtests", f"2027010{day}T000000000000")
+    return root / "data"
+
+
+@pytest.fixture
+def backtest_dir(stored_backtests: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("POLYBOT_DATA_DIR", str(stored_backtests))
+    return stored_backtests

@@ -115,7 +115,7 @@ def test_within_a_minute_the_demo_shows_markets_signals_and_trades_with_reasons(
 
 PAGES = {"Markets": "markets", "Trades": "trades", "Signals": "signals", "P&L": "pnl", "Control": "control",
          "Safety": "safety", "Strategies": "strategies", "Settings": "settings", "Health": "health",
-         "Data explorer": "data"}
+         "Data explorer": "data", "Backtest": "backtest"}
 
 
 @pytest.mark.parametrize("title", list(PAGES))
@@ -190,6 +190,23 @@ def test_pause_on_the_control_page_pauses_the_bot(demo, page) -> None:  # type: 
     page.get_by_text("paused", exact=False).first.wait_for(timeout=15_000)
     page.get_by_text("it acted at", exact=False).first.wait_for(timeout=15_000)
     page.screenshot(path=str(ARTIFACTS / "control-paused.png"), full_page=True)
+
+
+def test_a_backtest_started_on_its_page_shows_progress_then_its_report(demo, page) -> None:  # type: ignore[no-untyped-def]
+    url, data_dir, _ = demo
+    page.goto(f"{url}/backtest")
+    cycles = page.get_by_role("spinbutton", name="Seconds of market time to simulate")
+    cycles.fill("20000")
+    cycles.press("Enter")  # commit the value (a rerun) before pressing Start
+    page.wait_for_timeout(1500)
+    page.get_by_role("button", name="Start backtest").click()
+    page.get_by_text(re.compile(r"of 20,000 cycles \(\d+%\)")).first.wait_for(timeout=60_000)  # the live bar
+    page.get_by_text("Finished spike_hunter on the simulator: 20,000 cycles", exact=False).wait_for(timeout=120_000)
+    page.get_by_text("Closed trades (", exact=False).wait_for(timeout=15_000)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=15_000)  # the run's equity curve
+    assert list((data_dir / "backtests").glob("*-spike_hunter/report.json"))
+    assert not page.locator("[data-testid='stException']").count()
+    page.screenshot(path=str(ARTIFACTS / "backtest-run.png"), full_page=True)
 
 
 def test_with_a_password_no_page_content_is_served_before_sign_in(demo, page) -> None:  # type: ignore[no-untyped-def]

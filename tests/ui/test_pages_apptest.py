@@ -21,9 +21,10 @@ from ui import text
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 PAGES = [None, "pages/markets.py", "pages/trades.py", "pages/signals.py", "pages/pnl.py", "pages/control.py",
-         "pages/safety.py", "pages/strategies.py", "pages/settings.py", "pages/health.py", "pages/data_explorer.py"]
+         "pages/safety.py", "pages/strategies.py", "pages/settings.py", "pages/health.py",
+         "pages/data_explorer.py", "pages/backtest.py"]
 TITLES = ["Overview", "Markets", "Trades", "Signals and anomalies", "P&L", "Control", "Safety", "Strategies",
-          "Settings", "Health", "Data explorer"]
+          "Settings", "Health", "Data explorer", "Backtest"]
 
 
 def render(page: str | None, query: dict[str, str] | None = None) -> AppTest:
@@ -63,7 +64,7 @@ def test_every_page_renders_with_an_empty_data_dir(empty_dir: Path, config_copy:
                                                    title: str) -> None:
     at = render(page)
     assert at.title[0].value == title
-    if page not in ("pages/settings.py", "pages/data_explorer.py", "pages/strategies.py"):
+    if page not in ("pages/settings.py", "pages/data_explorer.py", "pages/strategies.py", "pages/backtest.py"):
         assert "The bot is not running yet" in page_text(at)
 
 
@@ -87,6 +88,7 @@ KEY_NUMBERS = {  # page -> what must be on it, from the real run (see test below
     "pages/settings.py": lambda s, t: ["cusum threshold"],
     "pages/health.py": lambda s, t: ["Cycle time p50 / p99", "stopped after"],
     "pages/data_explorer.py": lambda s, t: [f"{len(t['signals']):,}"],
+    "pages/backtest.py": lambda s, t: ["No backtests yet", "Seconds of market time to simulate"],
 }
 
 
@@ -261,6 +263,20 @@ def test_strategy_toggle_writes_the_config(populated_dir: Path, config_copy: Pat
     at.toggle(key="strategy_on:spike_hunter").set_value(False).run()
     assert "spike_hunter:\n    # Trade sudden price spikes.\n    enabled: false" in config_copy.read_text()
     assert any("spike_hunter switched off" in s.value for s in at.success)
+
+
+def test_a_strategy_its_safety_switched_off_is_flagged_on_its_card(populated_dir: Path, config_copy: Path) -> None:
+    state = json.loads((populated_dir / "state.json").read_text())
+    why = ("spike_hunter switched itself off: it has lost $0.25 (closed plus open), at its $0.20 limit. "
+           "Its open trades still exit; press Resume to allow new ones.")
+    (populated_dir / "state.json").write_text(json.dumps({**state, "strategies_disabled": {"spike_hunter": why}}))
+    at = render("pages/strategies.py")
+    warnings = [w.value.replace("\\$", "$") for w in at.warning]
+    assert len(warnings) == 1, warnings
+    assert "it has lost $0.25 (closed plus open), at its $0.20 limit" in warnings[0]
+    assert "Press **Resume** on the Control page to re-arm it" in warnings[0]
+    (populated_dir / "state.json").write_text(json.dumps(state))
+    assert not render("pages/strategies.py").warning, "an armed strategy shows no warning"
 
 
 def test_manual_paper_order_form_sends_a_manual_order_command(sim_dir: Path) -> None:
