@@ -283,3 +283,29 @@ def test_image_builds_under_a_gigabyte_and_runs_as_uid_1000():
     assert int(size.stdout.strip()) < 1024**3, f"image is {int(size.stdout) / 2**20:.0f} MB, over the 1 GB target"
     user = subprocess.run([docker, "run", "--rm", "polybot:test", "id", "-u"], capture_output=True, text=True, timeout=120)
     assert user.stdout.strip() == "1000"
+
+
+def test_duckdb_and_malloc_are_sized_to_the_containers(compose, monkeypatch):
+    """The bot's DuckDB cache and threads come from the compose file through the loader's env
+    overrides (so they match mem_limit whatever config.yaml says), the dashboard caps its queries,
+    and both limit glibc's malloc arenas."""
+    from bot.adapters.storage.snapshot_reader import QUERY_MEMORY_ENV, query_memory_limit_mb
+    from bot.config.loader import ENV_OVERRIDES, load_settings
+
+    bot, dash = compose["services"]["bot"], compose["services"]["dashboard"]
+    bot_env = {k: str(v) for k, v in bot["environment"].items()}
+    for name in ENV_OVERRIDES:
+        assert name in bot_env, f"bot service must set {name}"
+        monkeypatch.setenv(name, bot_env[name])
+    storage = load_settings().storage  # the values the container's bot runs with, validated
+    assert storage.duckdb_memory_limit_mb == int(bot_env["POLYBOT_DUCKDB_MEMORY_LIMIT_MB"])
+    # Python holds ~150-200 MB at 2,000 tokens (soak): DuckDB's cap must leave that room.
+    assert storage.duckdb_memory_limit_mb <= 0.4 * _mem_mb(bot["mem_limit"])
+    assert storage.duckdb_threads == 1, "one thread: the t3.micro's two vCPUs are shared with the dashboard"
+    dash_env = {k: str(v) for k, v in dash["environment"].items()}
+    monkeypatch.setenv(QUERY_MEMORY_ENV, dash_env[QUERY_MEMORY_ENV])
+    # Streamlit with a session open holds ~210 MB (soak); a query cap above the rest risks an OOM kill.
+    assert query_memory_limit_mb() + 210 <= _mem_mb(dash["mem_limit"])
+    for env in (bot_env, dash_env):
+        assert env.get("MALLOC_ARENA_MAX") == "2"
+    assert "POLYBOT_DUCKDB_MEMORY_LIMIT_MB" not in dash_env, "the dashboard's Settings page shows config.yaml"

@@ -134,8 +134,29 @@ def profile_path(config_path: Path, profile: str) -> Path:
     return config_path.parent / "profiles" / f"{profile}.yaml"
 
 
+# Settings a deployment sizes to its machine, set from the environment so docker-compose.yml can
+# match them to the container's memory limit (they win over config.yaml and the profile; the
+# same bounds apply). Only these: everything else belongs in config.yaml, where the dashboard
+# shows and edits it.
+ENV_OVERRIDES = {
+    "POLYBOT_DUCKDB_MEMORY_LIMIT_MB": ("storage", "duckdb_memory_limit_mb"),
+    "POLYBOT_DUCKDB_THREADS": ("storage", "duckdb_threads"),
+}
+
+
+def env_overrides() -> dict[str, Any]:
+    """The ENV_OVERRIDES set in the environment, as a nested overlay (values still strings)."""
+    overlay: dict[str, Any] = {}
+    for name, (section, key) in ENV_OVERRIDES.items():
+        value = os.environ.get(name, "").strip()
+        if value:
+            overlay.setdefault(section, {})[key] = value
+    return overlay
+
+
 def load_settings(config_path: Path | None = None, profile: str | None = None) -> Settings:
-    """Base file, then the profile overlay (``--profile`` or ``POLYBOT_PROFILE``), validated."""
+    """Base file, then the profile overlay (``--profile`` or ``POLYBOT_PROFILE``), then the
+    ENV_OVERRIDES from the environment, validated."""
     path = Path(config_path) if config_path else DEFAULT_CONFIG_PATH
     data = _plain(read_yaml(path))
     if not isinstance(data, dict):
@@ -147,4 +168,9 @@ def load_settings(config_path: Path | None = None, profile: str | None = None) -
         overlay = _plain(read_yaml(overlay_path))
         data = deep_merge(data, overlay if isinstance(overlay, dict) else {})
         source = f"{path} + profile {profile}"
+    overlay = env_overrides()
+    if overlay:
+        data = deep_merge(data, overlay)
+        names = [name for name in ENV_OVERRIDES if os.environ.get(name, "").strip()]
+        source = f"{source} + environment {', '.join(names)}"
     return validate(data, source)

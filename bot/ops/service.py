@@ -26,6 +26,10 @@ from bot.runtime.loop import Loop
 log = logging.getLogger("polybot.ops")
 
 DISK_REWARN_S = 6 * 3600  # repeat a disk warning this often while it lasts, not every check
+# Give DuckDB's cache of table blocks back this often (Store.release_cache): without it the bot's
+# RSS climbs towards storage.duckdb_memory_limit_mb as the store grows. Half a minute of refill
+# costs a few MB; the trim itself takes milliseconds.
+CACHE_RELEASE_EVERY_S = 30.0
 
 
 def backup_root(data_dir: Path, configured: str, to: str | None = None) -> Path:
@@ -42,9 +46,10 @@ class Operations:
         self.config_dir = config_dir or (Path(loop.config_path).parent if loop.config_path else DEFAULT_CONFIG_PATH.parent)
         self.health: HealthServer | None = None
         now = time.monotonic()
-        self._last_compaction = self._last_disk_check = now
+        self._last_compaction = self._last_disk_check = self._last_cache_release = now
         self._disk_warned_at: float | None = None
-        self.status: dict[str, Any] = {"health": None, "last_backup": None, "last_compaction_ts_ms": None, "disk": None}
+        self.status: dict[str, Any] = {"health": None, "last_backup": None, "last_compaction_ts_ms": None, "disk": None,
+                                       "store_memory_mb": None}
         self._last_backup_wall_ms: int | None = None
         if self.bot.data_dir is not None:
             root = backup_root(self.bot.data_dir, self.settings.backup.dir)
@@ -93,6 +98,11 @@ class Operations:
         if now - self._last_disk_check >= hk.disk_check_every_s:
             self.check_disk(ts_ms)
             self._last_disk_check = now
+        if now - self._last_cache_release >= CACHE_RELEASE_EVERY_S:
+            self._last_cache_release = now
+            assert self.bot.store is not None
+            self.status["store_memory_mb"] = {"released": self.bot.store.release_cache(),
+                                              **self.bot.store.memory_mb()}
         wall_ms = time.time_ns() // 1_000_000
         if bk.every_h and (self._last_backup_wall_ms is None
                            or wall_ms - self._last_backup_wall_ms >= bk.every_h * 3_600_000):

@@ -105,7 +105,9 @@ class Loop:
                     self.publish("running")
                     last_state = now
                 if bot.store is not None and now - last_snapshot >= bot.settings.storage.snapshot_every_s:
-                    bot.store.export_snapshots(bot.data_dir / "snapshots", cycle.ts_ms)
+                    # Snapshots are a derived copy, rebuilt whole next time: a failed export (logged
+                    # with its traceback) leaves the previous files in place and never stops trading.
+                    self._safely(bot.store.export_snapshots, bot.data_dir / "snapshots", cycle.ts_ms)
                     last_snapshot = now
                 if bot.store is not None and now - last_retention >= RETENTION_EVERY_S:
                     bot.store.apply_retention(cycle.ts_ms, bot.settings.storage.tick_retention_days)
@@ -130,8 +132,10 @@ class Loop:
         if closer is not None:
             self._safely(closer)
         if bot.store is not None:
-            bot.store.export_snapshots(bot.data_dir / "snapshots", bot.engine.now_ms)
-            bot.store.close()
+            try:
+                bot.store.export_snapshots(bot.data_dir / "snapshots", bot.engine.now_ms)
+            finally:  # close (checkpoint, release the lock, tear down cleanly) even if the export failed
+                bot.store.close()
         # Hand the frozen objects back to the collector, so native modules (DuckDB's bindings)
         # are torn down in order at exit instead of reporting them as leaked.
         gc.unfreeze()

@@ -62,3 +62,19 @@ def test_select_cannot_reach_other_files(tmp_path: Path):
     (tmp_path / "secret.csv").write_text("a\n1\n")
     with pytest.raises(Exception, match="disabled by configuration"):
         SnapshotReader(tmp_path).sql(f"SELECT * FROM read_csv('{tmp_path / 'secret.csv'}')")
+
+
+def test_query_memory_cap_comes_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Docker caps the dashboard's queries below its container limit: a query needing more fails
+    with DuckDB's own message instead of getting the dashboard killed."""
+    reader = SnapshotReader(tmp_path)
+    heavy = "SELECT count(DISTINCT i::VARCHAR || 'x') FROM range(3000000) t(i)"
+    monkeypatch.setenv("POLYBOT_QUERY_MEMORY_LIMIT_MB", "16")
+    assert reader.sql("SELECT current_setting('memory_limit') AS m").m[0] in ("15.2 MiB", "16.0 MiB", "16MB")
+    with pytest.raises(Exception, match="Out of Memory"):
+        reader.sql(heavy)
+    monkeypatch.delenv("POLYBOT_QUERY_MEMORY_LIMIT_MB")
+    assert int(reader.sql(heavy).iloc[0, 0]) == 3_000_000
+    monkeypatch.setenv("POLYBOT_QUERY_MEMORY_LIMIT_MB", "lots")
+    with pytest.raises(ValueError, match="POLYBOT_QUERY_MEMORY_LIMIT_MB"):
+        reader.sql("SELECT 1")

@@ -357,6 +357,23 @@ def test_snapshot_tables_keep_the_newest_rows(store, tmp_path, monkeypatch):
     assert SnapshotReader(tmp_path).table("journal").ts_ms.tolist() == [3, 4, 5]
 
 
+def test_newest_rows_export_within_a_small_memory_limit(tmp_path):
+    """The soak's bot died exporting 50k signals (~600 bytes each) under its 128 MB cap: the wide
+    sort and the Parquet writer's 122,880-row group needed more. Here 60k such rows must export
+    under a 48 MB cap, still the newest 50k in (ts_ms, seq) order."""
+    with Store(tmp_path / "polybot.duckdb", memory_limit_mb=48, threads=1) as store:
+        store._con.execute(
+            "INSERT INTO signals (signal_id, ts_ms, strategy, market_id, token_id, direction, price, move,"
+            " decision, reason, layers_json) SELECT 's' || i, 1000 + i // 8, 'spike_hunter', 'm' || (i % 1000),"
+            " repeat('7', 77) || (i % 2000), 'up', 0.5, 0.01, 'ignored', repeat('r', 220), repeat('j', 340)"
+            " FROM range(60000) t(i)")
+        counts = store.export_snapshots(tmp_path / "snapshots", now_ms=10_000)
+    table = pq.read_table(tmp_path / "snapshots" / "signals.parquet", columns=["signal_id", "ts_ms"])
+    assert counts["signals"] == table.num_rows == 50_000
+    assert table.column("signal_id")[0].as_py() == "s10000"
+    assert table.column("ts_ms").to_pylist() == sorted(table.column("ts_ms").to_pylist())
+
+
 def test_export_can_run_in_a_helper_thread_while_recording(store, tmp_path):
     errors: list[BaseException] = []
 
@@ -453,3 +470,26 @@ def test_second_process_gets_a_clear_lock_error(store):
     assert "Conflicting lock is held" in result.stdout
     assert "already open in another process" in result.stdout
     assert issubclass(StoreLockedError, RuntimeError)
+
+
+def test_release_cache_gives_table_blocks_back_and_keeps_the_limit(tmp_path):
+    """DuckDB evicts only under pressure, so without this its block cache (and the bot's RSS)
+    grows to memory_limit as the store grows; release_cache empties it and restores the limit."""
+    import psutil
+
+    with Store(tmp_path / "polybot.duckdb", memory_limit_mb=128, threads=1) as store:
+        store._con.execute("INSERT INTO ticks SELECT repeat('7', 77) || (i % 2000), i, random(), random(), 1, 1,"
+                           " NULL, NULL FROM range(3000000) t(i)")
+        store.checkpoint()
+        store._con.execute("SELECT sum(best_bid), sum(ts_ms), max(token_id) FROM ticks").fetchall()  # fill the cache
+        cached = store.memory_mb().get("BASE_TABLE", 0.0)
+        rss_before = psutil.Process().memory_info().rss
+        released = store.release_cache()
+        after = store.memory_mb()
+        rss_after = psutil.Process().memory_info().rss
+        assert cached > 20 and released > 0.8 * cached - 8, (cached, released, after)
+        assert after.get("BASE_TABLE", 0.0) <= 8
+        assert (rss_before - rss_after) / 2**20 > 0.5 * released, "the memory went back to the system"
+        assert store._con.execute("SELECT current_setting('memory_limit')").fetchone()[0] in ("122.0 MiB", "128.0 MiB")
+        assert store._con.execute("SELECT count(*) FROM ticks").fetchone()[0] == 3_000_000  # data untouched
+        assert store.release_cache() == 0.0  # nothing cached: nothing to do

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -47,7 +48,8 @@ def read_state(data_dir: Path) -> dict:
 
 
 class BotProcess:
-    def __init__(self, tmp_path: Path, speed: float = 10, **sections: dict) -> None:
+    def __init__(self, tmp_path: Path, speed: float = 10, env: dict[str, str] | None = None,
+                 **sections: dict) -> None:
         tmp_path.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         health = {"port": self.port, **sections.pop("health", {})}
@@ -57,14 +59,27 @@ class BotProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "run", "--source", "sim", "--speed", str(speed),
              "--config", str(self.config), "--data-dir", str(self.data_dir)],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self.log.open("w"))
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self.log.open("w"), env={**os.environ, **(env or {})})
         try:
             wait_for(lambda: (self.data_dir / "state.json").exists() or self.proc.poll() is not None)
         except AssertionError:
             self.stop()
             raise
         if self.proc.poll() is not None:
-            raise AssertionError(f"bot exited with {self.proc.returncode}: {self.log.read_text()[-2000:]}")
+            raise AssertionError(f"bot exited with {self.proc.returncode}:\n{self.explain()}")
+
+    def explain(self, max_chars: int = 6000) -> str:
+        """The bot's stderr for a failure message: its tracebacks and warnings, without the
+        native-extension leak report (dozens of "nanobind: leaked ..." lines) that a crashed
+        process prints at exit and that hid the real cause in the first soak failures."""
+        lines = [line for line in self.log.read_text(errors="replace").splitlines()
+                 if not line.startswith(("nanobind:", " - leaked ", " - ... skipped", "See https://nanobind"))]
+        text = "\n".join(lines)
+        start = text.find("Traceback (most recent call last)")
+        if start >= 0:  # the first traceback is the cause; later ones are usually its consequences
+            text = text[max(0, start - 1000):]
+        return text[:max_chars] + (f"\n... ({len(text) - max_chars} more characters in {self.log})"
+                                   if len(text) > max_chars else "")
 
     def state(self) -> dict:
         return read_state(self.data_dir)

@@ -34,6 +34,8 @@ SOAK_S = float(os.environ.get("POLYBOT_SOAK_S", "600"))
 WARMUP_S = 60.0
 MAX_GROWTH = 0.10
 MAX_COMBINED_MB = 700.0
+# What docker-compose.yml gives the containers (tests/test_deploy_files.py checks the file says so).
+PRODUCTION_ENV = {"MALLOC_ARENA_MAX": "2", "POLYBOT_DUCKDB_MEMORY_LIMIT_MB": "128", "POLYBOT_DUCKDB_THREADS": "1"}
 
 pytestmark = [
     pytest.mark.soak,
@@ -54,10 +56,11 @@ def tree_rss_mb(proc: psutil.Process) -> float:
 
 
 def test_two_thousand_tokens_for_ten_minutes_memory_stays_flat(tmp_path: Path) -> None:
-    bot = BotProcess(tmp_path / "bot", speed=0, sim={"markets": 1000}, filters={"max_markets": 1000},
-                     backup={"every_h": 0.05, "keep": 2}, housekeeping={"compact_every_h": 0.05})
+    bot = BotProcess(tmp_path / "bot", speed=0, env=PRODUCTION_ENV, sim={"markets": 1000},
+                     filters={"max_markets": 1000}, backup={"every_h": 0.05, "keep": 2},
+                     housekeeping={"compact_every_h": 0.05})
     port = free_port()
-    env = {**os.environ, "POLYBOT_DATA_DIR": str(bot.data_dir)}
+    env = {**os.environ, **PRODUCTION_ENV, "POLYBOT_DATA_DIR": str(bot.data_dir)}
     dashboard = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                                   "--server.address", "127.0.0.1", "--server.port", str(port),
                                   "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env,
@@ -79,12 +82,14 @@ def test_two_thousand_tokens_for_ten_minutes_memory_stays_flat(tmp_path: Path) -
             while elapsed < SOAK_S:
                 page.wait_for_timeout(10_000)  # the page's live panels keep refreshing meanwhile
                 elapsed = time.monotonic() - t0
-                assert bot.proc.poll() is None, f"bot died: {bot.log.read_text()[-2000:]}"
+                assert bot.proc.poll() is None, f"bot died (exit {bot.proc.returncode}):\n{bot.explain()}"
                 state = bot.state()
                 samples.append({"t_s": round(elapsed, 1), "bot_mb": round(tree_rss_mb(bot_ps), 1),
                                 "dashboard_mb": round(tree_rss_mb(dash_ps), 1), "cycles": state["cycle"]["count"],
                                 "tokens": state["feed"]["tokens"], "trades": state["performance"]["trades_total"],
-                                "db_mb": round(sum(f.stat().st_size for f in bot.data_dir.glob("polybot.duckdb*")) / 2**20, 1)})
+                                "db_mb": round(sum(f.stat().st_size for f in bot.data_dir.glob("polybot.duckdb*")) / 2**20, 1),
+                                # DuckDB's own memory after its last cache release (bot/ops): where the RSS goes
+                                "store_mb": (state.get("ops") or {}).get("store_memory_mb")})
             assert not page.locator("[data-testid='stException']").count()
             browser.close()
         final_state = bot.state()
@@ -92,7 +97,9 @@ def test_two_thousand_tokens_for_ten_minutes_memory_stays_flat(tmp_path: Path) -
         dashboard.send_signal(signal.SIGTERM)
         stopped = bot.stop()
         dashboard.wait(timeout=30)
-    assert stopped == 0
+    assert stopped == 0, f"bot exited with {stopped}:\n{bot.explain()}"
+    # A failed snapshot export or ops hook is logged and trading goes on: still a soak failure.
+    assert "Traceback" not in bot.log.read_text(errors="replace"), bot.explain()
     warm = [s for s in samples if s["t_s"] >= WARMUP_S]
     start, end = warm[0], samples[-1]
     peak_combined = max(s["bot_mb"] + s["dashboard_mb"] for s in samples)

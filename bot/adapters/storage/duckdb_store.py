@@ -45,6 +45,9 @@ _MINUTE_MS = 60_000
 _DAY_MS = 86_400_000
 _NEWEST_ROWS = 50_000  # READ_MODEL: signals, risk_decisions and journal snapshots keep the newest 50k
 _M = "DECIMAL(18,6)"
+# Rows per Parquet row group in snapshots. The writer buffers a whole group in memory; DuckDB's
+# default (122,880 rows) asked for 32 MB at once on the signals table and hit the memory_limit.
+_ROW_GROUP = 8192
 
 _SCHEMA = f"""
 CREATE SEQUENCE IF NOT EXISTS row_seq;
@@ -130,6 +133,7 @@ class Store:
 
     def __init__(self, db_path: Path, memory_limit_mb: int = 256, threads: int = 1) -> None:
         self.db_path = Path(db_path)
+        self.memory_limit_mb = memory_limit_mb
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         try:
             # Settings go in at connect time so they bound memory during WAL replay too.
@@ -505,26 +509,52 @@ class Store:
         ).fetchone()
         return CommandKind(row[0]) if row else None
 
+    def strategies_disabled(self) -> dict[str, str]:
+        """Strategies their own safety switched off since the last successful Resume (name -> why),
+        so a restart does not quietly re-arm them. Journal and commands share one sequence (seq),
+        which orders them even when the market clock and the wall clock differ."""
+        rows = self._con.execute(
+            "SELECT ref, text FROM journal WHERE kind = 'strategy_disabled' AND seq >"
+            " coalesce((SELECT max(seq) FROM commands WHERE ok AND kind = 'resume'), -1) ORDER BY seq"
+        ).fetchall()
+        return {str(ref): str(text) for ref, text in rows}
+
     # ---- read model --------------------------------------------------------------------------
 
-    def _snapshot_queries(self, now_ms: int) -> dict[str, str]:
+    def _newest(self, con: duckdb.DuckDBPyConnection, table: str) -> str:
+        """The newest _NEWEST_ROWS rows by (ts_ms, seq), oldest first.
+
+        Sorting 50k wide rows (a signal carries ~600 bytes of text) needed more than the 128 MB
+        memory_limit at 2,000 tokens and killed the bot in the soak (issue 7). So the cut-off row
+        is found on the two narrow key columns, and the rows are written in the order they were
+        recorded (seq order; tables without ORDER BY scan in insertion order) whenever that order
+        already is (ts_ms, seq) order, which a narrow check confirms; only a store that mixes
+        times (a replay of older data into the same folder) pays for the wide sort.
+        """
+        cut = (f"SELECT x.* FROM {table} x LEFT JOIN (SELECT ts_ms, seq FROM {table}"
+               f" ORDER BY ts_ms DESC, seq DESC LIMIT 1 OFFSET {_NEWEST_ROWS - 1}) c ON true"
+               " WHERE c.seq IS NULL OR x.ts_ms > c.ts_ms OR (x.ts_ms = c.ts_ms AND x.seq >= c.seq)")
+        backwards = con.execute(
+            f"SELECT count(*) FROM (SELECT ts_ms < lag(ts_ms) OVER (ORDER BY seq) AS back"
+            f" FROM ({cut.replace('x.*', 'x.ts_ms, x.seq')})) WHERE back").fetchone()[0]
+        return f"{cut} ORDER BY x.ts_ms, x.seq" if backwards else cut
+
+    def _snapshot_queries(self, now_ms: int, con: duckdb.DuckDBPyConnection) -> dict[str, str]:
         outcome = ("coalesce(CASE WHEN x.token_id = m.token_id_a THEN m.outcome_a"
                    " WHEN x.token_id = m.token_id_b THEN m.outcome_b END, '')")
-        newest = ("SELECT * FROM (SELECT * FROM {t} ORDER BY ts_ms DESC, seq DESC"
-                  f" LIMIT {_NEWEST_ROWS}) ORDER BY ts_ms, seq")
         return {
             "trades": f"SELECT x.*, coalesce(m.question, '') AS question, {outcome} AS outcome FROM trades x"
                       " LEFT JOIN markets m ON x.market_id = m.market_id ORDER BY x.closed_ts_ms, x.seq",
             "fills": "SELECT * FROM fills ORDER BY seq",
             "orders": "SELECT * FROM orders ORDER BY seq",
             "positions": self._positions_query(outcome),
-            "signals": newest.format(t="signals"),
-            "risk_decisions": newest.format(t="risk_decisions"),
+            "signals": self._newest(con, "signals"),
+            "risk_decisions": self._newest(con, "risk_decisions"),
             "equity": "SELECT * FROM equity ORDER BY ts_ms",
             "markets": "SELECT * FROM markets ORDER BY market_id",
             "bars_1m": f"SELECT * FROM bars_1m WHERE minute_ts_ms >= {int(now_ms) - _DAY_MS}"
                        " ORDER BY token_id, minute_ts_ms",
-            "journal": newest.format(t="journal"),
+            "journal": self._newest(con, "journal"),
             "commands": "SELECT * FROM commands ORDER BY ts_ms, seq",
         }
 
@@ -553,12 +583,12 @@ class Store:
             self._export_con = self._con.cursor()  # own cursor: may run in a helper thread
         con = self._export_con
         written: dict[str, int] = {}
-        for table, query in self._snapshot_queries(now_ms).items():
+        for table, query in self._snapshot_queries(now_ms, con).items():
             final = snapshot_dir / f"{table}.parquet"
             tmp = snapshot_dir / f".{table}.parquet.tmp"  # dot: never matched by readers' globbing
             quoted = str(tmp).replace("'", "''")
             row = con.execute(
-                f"COPY (SELECT {select_list(table)} FROM ({query})) TO '{quoted}' (FORMAT PARQUET)"
+                f"COPY (SELECT {select_list(table)} FROM ({query})) TO '{quoted}' (FORMAT PARQUET, ROW_GROUP_SIZE {_ROW_GROUP})"
             ).fetchone()
             os.replace(tmp, final)
             written[table] = int(row[0]) if row else 0
@@ -583,6 +613,35 @@ class Store:
     def checkpoint(self) -> None:
         """Fold the write-ahead log into the file; blocks freed by retention become reusable."""
         self._con.execute("CHECKPOINT")
+
+    def memory_mb(self) -> dict[str, float]:
+        """DuckDB's own memory accounting (duckdb_memory()), MB per tag that holds any."""
+        rows = self._con.execute("SELECT tag, memory_usage_bytes FROM duckdb_memory()"
+                                 " WHERE memory_usage_bytes > 0").fetchall()
+        return {tag: round(used / 2**20, 1) for tag, used in rows}
+
+    def release_cache(self, keep_mb: float = 8.0) -> float:
+        """Hand cached table blocks back to the system; returns the MB DuckDB released.
+
+        DuckDB evicts only under pressure, so its cache of table blocks grows until it reaches
+        memory_limit and the bot's RSS climbs with it for as long as the store grows (the soak
+        measured +42 % in ten minutes). The blocks are a copy of the file (which the OS caches
+        anyway), so lowering the limit for a moment, just above what is not table cache, evicts
+        them; the limit is restored at once. Best effort: when DuckDB cannot get that low right
+        now it says so, and nothing changes.
+        """
+        before = self.memory_mb()
+        other = sum(used for tag, used in before.items() if tag != "BASE_TABLE")
+        if before.get("BASE_TABLE", 0.0) <= keep_mb:
+            return 0.0
+        target = min(self.memory_limit_mb, math.ceil(other + keep_mb))
+        try:
+            self._con.execute(f"SET memory_limit = '{target}MB'")
+        except duckdb.OutOfMemoryException:
+            return 0.0
+        finally:
+            self._con.execute(f"SET memory_limit = '{self.memory_limit_mb}MB'")
+        return round(sum(before.values()) - sum(self.memory_mb().values()), 1)
 
     # ---- lifecycle ---------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ concurrent ``os.replace`` by the exporter cannot mix two versions: we read the o
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,21 @@ import pyarrow.parquet as pq
 
 from bot.adapters.storage.read_model import SNAPSHOT_TABLES, arrow_schema
 from bot.adapters.storage.state_file import read_state
+
+# Memory cap of the in-memory DuckDB behind ``sql`` (the dashboard's Data explorer). Docker sets
+# POLYBOT_QUERY_MEMORY_LIMIT_MB below the dashboard container's limit, so a heavy query fails with
+# DuckDB's "Out of Memory" message on the page instead of the kernel killing the dashboard.
+QUERY_MEMORY_ENV = "POLYBOT_QUERY_MEMORY_LIMIT_MB"
+DEFAULT_QUERY_MEMORY_MB = 256
+
+
+def query_memory_limit_mb() -> int:
+    raw = os.environ.get(QUERY_MEMORY_ENV, "").strip()
+    if not raw:
+        return DEFAULT_QUERY_MEMORY_MB
+    if not raw.isdigit() or not 16 <= int(raw) <= 65536:
+        raise ValueError(f"{QUERY_MEMORY_ENV}={raw!r}: give whole megabytes between 16 and 65536")
+    return int(raw)
 
 
 class ReadOnlyQueryError(ValueError):
@@ -53,7 +69,7 @@ class SnapshotReader:
         The connection is in-memory, with file access switched off and the configuration locked
         after the tables are attached, so even a SELECT cannot read or write other files.
         """
-        con = duckdb.connect(":memory:", config={"threads": 1, "memory_limit": "256MB"})
+        con = duckdb.connect(":memory:", config={"threads": 1, "memory_limit": f"{query_memory_limit_mb()}MB"})
         try:
             statements = con.extract_statements(query)
         except duckdb.Error as exc:
