@@ -3,6 +3,12 @@
 Pure and single-threaded: time comes only on events, nothing here touches a file, socket or
 clock. The pipeline per book update is tracker -> detectors -> strategy -> risk -> order, and
 for held tokens the exit rules; fills (from whichever executor) drive the portfolio.
+
+Book updates arrive one by one (``BookUpdate``, live and simulated feeds) or a cycle at a time in
+columns (``BookBatch``, replays and backtests). Either way the tracker takes the book at once and
+the prices for the detectors wait in a buffer that is run through the ``DetectorBank`` (a numpy
+round per call) before any other event is handled: decisions are only made on the end-of-cycle
+Timer, so nothing can observe the difference, and one code path serves every source.
 """
 
 from __future__ import annotations
@@ -13,16 +19,19 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+import numpy as np
+
 from bot.config.schema import Settings
 from bot.core import explain, risk
-from bot.core.detectors.spike import Alarm, DetectorParams, SpikeDetector
+from bot.core.detectors.bank import DetectorBank, rounds
+from bot.core.detectors.spike import Alarm, DetectorParams
 from bot.core.exits import exit_due, trail
 from bot.core.portfolio import Portfolio
 from bot.core.strategies import spike_hunter
 from bot.core.strategies.base import Proposal, Strategy, View
 from bot.core.strategies.registry import build_strategies
 from bot.core.strategies.safety import StrategySafety
-from bot.core.tracker import SeriesBank, TokenState
+from bot.core.tracker import TokenState
 from bot.domain.actions import (
     Action,
     CancelOrder,
@@ -41,6 +50,7 @@ from bot.domain.actions import (
 )
 from bot.domain.book import Book
 from bot.domain.events import (
+    BookBatch,
     BookUpdate,
     Command,
     CommandKind,
@@ -102,8 +112,13 @@ class Engine:
         self.markets: dict[str, Market] = {}
         self.market_of: dict[str, Market] = {}
         self.tokens: dict[str, TokenState] = {}
-        self.detectors: dict[str, SpikeDetector] = {}
-        self.series = SeriesBank(settings.detection.window_points)
+        self.detectors = DetectorBank(self._params, settings.detection.window_points)
+        self.series = self.detectors.series
+        # Prices waiting for the detectors: chunks of (slots, prices, ts) plus single updates.
+        self._pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._pending_one: tuple[list[int], list[float], list[int]] = ([], [], [])
+        self._listing_version = 0  # bumps when tokens come or go: batch code maps are rebuilt
+        self._code_map: _CodeMap | None = None
         self.inactive: set[str] = set()  # delisted or resolved markets: no new entries
         self.portfolio = Portfolio(settings.money.starting_capital_usd)
         self.orders: dict[str, tuple[Order, OrderStatus]] = {}
@@ -140,6 +155,10 @@ class Engine:
             self.now_ms = event.ts_ms
         if isinstance(event, BookUpdate):
             return self._on_book(event)
+        if isinstance(event, BookBatch):
+            return self._on_batch(event)
+        if self._pending or self._pending_one[0]:
+            self._run_detectors()  # everything else sees detectors that are up to date
         if isinstance(event, FillReport):
             return self._on_fill(event.fill)
         if isinstance(event, OrderReport):
@@ -162,8 +181,8 @@ class Engine:
         """Hot reload: thresholds and limits change now; statistics carry on."""
         self.settings = settings
         self._params = detector_params(settings)
-        for detector in self.detectors.values():
-            detector.retune(self._params)
+        self._run_detectors()
+        self.detectors.retune(self._params)
 
     # -- market data ---------------------------------------------------------------------------
     def _on_listed(self, market: Market) -> list[Action]:
@@ -175,8 +194,8 @@ class Engine:
                 self.tokens[token.token_id] = TokenState(token.token_id)
         primary = market.primary.token_id
         if primary not in self.detectors:
-            self.detectors[primary] = SpikeDetector(self._params)
-            self.series.slot(primary)
+            self.detectors.add(primary)
+        self._listing_version += 1
         return [RecordMarket(market)]
 
     def _drop(self, reason: str) -> list[Action]:
@@ -195,21 +214,116 @@ class Engine:
                 or (bid is not None and ask is not None and bid >= ask):
             return self._drop("bad_book")  # adapters validate fully; this guards the top of book
         self.counters["book_updates"] += 1
+        self._code_map = None  # its per-token times are now behind this book
         self._changed.add(book.token_id)
         state.book = book
         state.ts_ms = update.ts_ms
         state.updates += 1
         if update.last_trade_price is not None:
             state.last_trade_price = update.last_trade_price
-        detector = self.detectors.get(book.token_id)
-        if detector is not None and bid is not None and ask is not None:
-            alarm = detector.update((bid + ask) / 2.0)
-            slot = self.series.slot(book.token_id)
-            self.series.append(slot, (update.ts_ms, detector.price, detector.mean, detector.upper, detector.lower,
-                                      detector.cusum.pos, detector.cusum.neg))
-            if alarm:
-                self._alarms[book.token_id] = detector.alarm_snapshot(update.ts_ms)
+        slot = self.detectors.slot_of(book.token_id)
+        if slot >= 0 and bid is not None and ask is not None:
+            slots, prices, times = self._pending_one
+            slots.append(slot)
+            prices.append((bid + ask) / 2.0)
+            times.append(update.ts_ms)
         return []
+
+    def _on_batch(self, batch: BookBatch) -> list[Action]:
+        """A cycle of book updates in columns: the checks of ``_on_book`` row by row, done column-wise.
+        Rows are in time order; a row older than its token's book before the batch is stale."""
+        n = len(batch)
+        if n == 0:
+            return []
+        self.counters["events"] += n - 1  # counted like the n BookUpdates it stands for
+        codes_of = self._codes_of(batch)
+        states, slot_of_code = codes_of.states, codes_of.slots
+        codes, ts = batch.codes, batch.row_ts
+        known, stale = codes_of.known[codes], ts < codes_of.ts_ms[codes]
+        bid, ask = batch.bid, batch.ask
+        has_bid, has_ask = bid == bid, ask == ask
+        with np.errstate(invalid="ignore"):
+            bad = (has_bid & ~((bid >= 0.0) & (bid <= 1.0))) | (has_ask & ~((ask >= 0.0) & (ask <= 1.0))) \
+                | (has_bid & has_ask & (bid >= ask))
+        ok = known & ~stale & ~bad
+        for reason, count in (("unknown_token", n - int(known.sum())), ("stale", int((known & stale).sum())),
+                              ("bad_book", int((known & ~stale & bad).sum()))):
+            if count:
+                self.dropped[reason] = self.dropped.get(reason, 0) + count
+        rows = np.flatnonzero(ok)
+        if rows.size == 0:
+            return []
+        self.counters["book_updates"] += int(rows.size)
+        # Per token: its latest good row becomes its book; count its updates; keep its last trade.
+        ok_codes = codes[rows]
+        tokens, first_from_end, per_token = np.unique(ok_codes[::-1], return_index=True, return_counts=True)
+        latest = rows[rows.size - 1 - first_from_end]
+        trade_price: dict[int, float] = {}
+        traded = rows[batch.last_trade_price[rows] == batch.last_trade_price[rows]]
+        if traded.size:
+            t_codes, t_first = np.unique(codes[traded][::-1], return_index=True)
+            t_rows = traded[traded.size - 1 - t_first]
+            trade_price = dict(zip(t_codes.tolist(), batch.last_trade_price[t_rows].tolist(), strict=True))
+        latest_ts = ts[latest]
+        codes_of.ts_ms[tokens] = latest_ts
+        for code, row, count, row_ts in zip(tokens.tolist(), latest.tolist(), per_token.tolist(),
+                                            latest_ts.tolist(), strict=True):
+            state = states[code]
+            state.refer(batch, row)
+            state.ts_ms = row_ts
+            state.updates += count
+        for code, price in trade_price.items():
+            states[code].last_trade_price = price
+        self._changed.update(batch.last_rows())
+        # Prices for the detectors: good rows of primary tokens with both sides.
+        slots = slot_of_code[ok_codes]
+        priced = (slots >= 0) & has_bid[rows] & has_ask[rows]
+        if priced.any():
+            mid_rows = rows[priced]
+            self._flush_one()
+            self._pending.append((slots[priced], (bid[mid_rows] + ask[mid_rows]) / 2.0, ts[mid_rows]))
+        return []
+
+    def _codes_of(self, batch: BookBatch) -> _CodeMap:
+        """The batch's token dictionary mapped to tracker states and detector slots, cached while
+        the watch list is unchanged and only batches arrive (a replay's dictionary is the same
+        object every cycle)."""
+        cached = self._code_map
+        if cached is not None and cached.names is batch.names and cached.version == self._listing_version:
+            return cached
+        self._code_map = _CodeMap.build(batch.names, self._listing_version, self.tokens, self.detectors)
+        return self._code_map
+
+    def _flush_one(self) -> None:
+        slots, prices, times = self._pending_one
+        if slots:
+            self._pending.append((np.array(slots, dtype=np.int64), np.array(prices), np.array(times, dtype=np.int64)))
+            self._pending_one = ([], [], [])
+
+    def _run_detectors(self) -> None:
+        """Feed the buffered prices to the detectors in arrival order (one round per repeat of a
+        token); an alarm is kept for the cycle's decisions, the latest one per token."""
+        self._flush_one()
+        if not self._pending:
+            return
+        chunks, self._pending = self._pending, []
+        if len(chunks) == 1:
+            slots, prices, times = chunks[0]
+        else:
+            slots, prices, times = (np.concatenate(part) for part in zip(*chunks, strict=True))
+        rank = rounds(slots)
+        top = int(rank.max())
+        bank = self.detectors
+        for r in range(top + 1):
+            if top:
+                pick = rank == r
+                s, x, t = slots[pick], prices[pick], times[pick]
+            else:
+                s, x, t = slots, prices, times
+            alarm = bank.update(s, x, t)
+            for i in np.flatnonzero(alarm).tolist():
+                slot = int(s[i])
+                self._alarms[bank.token_at(slot)] = bank.alarm_snapshot(slot, int(t[i]))
 
     # -- strategies ----------------------------------------------------------------------------
     def _view(self, now_ms: int, alarms: dict[str, Alarm]) -> View:
@@ -644,8 +758,8 @@ class Engine:
                 self.tokens.pop(token_id, None)
                 self._alarms.pop(token_id, None)
                 self._changed.discard(token_id)
-                if self.detectors.pop(token_id, None) is not None:
-                    self.series.release(token_id)
+                self.detectors.remove(token_id)
+            self._listing_version += 1
             del self.markets[market_id]
             self.markers.pop(market_id, None)
             self.portfolio.last_entry_ms.pop(market_id, None)
@@ -829,6 +943,28 @@ def _with_reason(position: Position, plan: Position) -> Position:
     from dataclasses import replace
 
     return replace(position, entry_reason=plan.entry_reason or position.entry_reason)
+
+
+@dataclass(slots=True)
+class _CodeMap:
+    """A batch dictionary's codes -> tracker state, known flag, book time and detector slot."""
+
+    names: list[str]
+    version: int
+    states: list[TokenState | None]
+    known: np.ndarray
+    ts_ms: np.ndarray  # each token's latest book time, kept current by ``_on_batch``
+    slots: np.ndarray  # detector slot, -1 for tokens without a detector
+
+    @staticmethod
+    def build(names: list[str], version: int, tokens: dict[str, TokenState], detectors: DetectorBank) -> _CodeMap:
+        states = [tokens.get(name) for name in names]
+        return _CodeMap(
+            names, version, states,
+            np.fromiter((s is not None for s in states), dtype=bool, count=len(states)),
+            np.fromiter((s.ts_ms if s is not None else 0 for s in states), dtype=np.int64, count=len(states)),
+            np.fromiter((detectors.slot_of(name) for name in names), dtype=np.int64, count=len(names)),
+        )
 
 
 class _Books(Mapping[str, "Book | None"]):

@@ -5,9 +5,10 @@ Pure: the runtime adds the wall-clock heartbeat, cycle timings and process figur
 
 from __future__ import annotations
 
-import heapq
 from decimal import Decimal
 from typing import Any
+
+import numpy as np
 
 from bot.core.engine import Engine
 from bot.domain.money import ZERO, cents
@@ -115,11 +116,12 @@ def build_state(engine: Engine) -> dict[str, Any]:
     daily_loss = max(-(realised_today + min(unrealised, ZERO)), ZERO)
     limit = settings.risk.max_daily_loss_usd
     # Rank cheaply over every token, then build rows only for the few shown.
-    detectors = engine.detectors
-    busiest = heapq.nlargest(
-        MAX_MARKETS, detectors,
-        key=lambda t: (detectors[t].alarm != 0, max(detectors[t].cusum.pos, detectors[t].cusum.neg), detectors[t].samples),
-    )
+    bank = engine.detectors
+    tokens, slots = bank.live_slots()
+    # Column-wise: alarm first, then CUSUM pressure, then samples; ties keep listing order.
+    order = np.lexsort((-bank.samples[slots], -np.maximum(bank.cu_pos[slots], bank.cu_neg[slots]),
+                        -(bank.alarm[slots] != 0).astype(np.int64)))[:MAX_MARKETS]
+    busiest = [tokens[i] for i in order.tolist()]
     rows = [row for token_id in busiest if (row := _market_row(engine, token_id)) is not None]
     cooldowns = []
     for market_id, last_ms in p.last_entry_ms.items():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from bot.domain.book import Book
+from bot.domain.quotes import BookBatch
 
 SERIES_COLUMNS = ("ts_ms", "price", "ewma_mean", "upper_band", "lower_band", "cusum_pos", "cusum_neg")
 
@@ -62,6 +63,13 @@ class SeriesBank:
         self._next[slot] = (position + 1) % self.window
         self._count[slot] += 1
 
+    def append_rows(self, slots: np.ndarray, rows: np.ndarray) -> None:
+        """``append`` for many slots at once (each slot at most once)."""
+        position = self._next[slots]
+        self._data[slots, position] = rows
+        self._next[slots] = (position + 1) % self.window
+        self._count[slots] += 1
+
     def oldest_price(self, slot: int) -> float | None:
         count = int(self._count[slot])
         if count == 0:
@@ -84,13 +92,34 @@ class SeriesBank:
 
 
 class TokenState:
-    """Latest market data of one token (primary or complement)."""
+    """Latest market data of one token (primary or complement).
 
-    __slots__ = ("token_id", "book", "ts_ms", "last_trade_price", "updates")
+    A batch update leaves only a reference (batch, row); the ``Book`` is built on first read,
+    because most books of a backtest are replaced before anyone looks at them.
+    """
+
+    __slots__ = ("token_id", "_book", "_batch", "_row", "ts_ms", "last_trade_price", "updates")
 
     def __init__(self, token_id: str) -> None:
         self.token_id = token_id
-        self.book: Book | None = None
+        self._book: Book | None = None
+        self._batch: BookBatch | None = None
+        self._row = 0
         self.ts_ms = 0
         self.last_trade_price: float | None = None
         self.updates = 0
+
+    @property
+    def book(self) -> Book | None:
+        if self._batch is not None:
+            self._book = self._batch.book(self._row)
+            self._batch = None
+        return self._book
+
+    @book.setter
+    def book(self, book: Book | None) -> None:
+        self._book, self._batch = book, None
+
+    def refer(self, batch: BookBatch, row: int) -> None:
+        """The token's latest book is row ``row`` of ``batch`` (built when first read)."""
+        self._batch, self._row = batch, row

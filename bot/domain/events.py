@@ -9,6 +9,7 @@ from enum import StrEnum
 from bot.domain.book import Book
 from bot.domain.market import Market
 from bot.domain.orders import Fill, OrderUpdate
+from bot.domain.quotes import BookBatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,4 +87,4 @@ class OrderReport:
     update: OrderUpdate
 
 
-Event = MarketListed | MarketDelisted | BookUpdate | Resolution | Timer | Command | FillReport | OrderReport
+Event = MarketListed | MarketDelisted | BookUpdate | BookBatch | Resolution | Timer | Command | FillReport | OrderReport

@@ -25,6 +25,7 @@ from bot.adapters.feeds.replay import ReplayFeed
 from bot.config.loader import validate
 from bot.config.schema import ConfigError, Settings
 from bot.domain.actions import RecordSignal, RecordTrade
+from bot.domain.events import BookBatch
 from bot.domain.money import ZERO
 from bot.domain.orders import Fill
 from bot.domain.positions import ClosedTrade
@@ -137,7 +138,7 @@ def run_backtest(settings: Settings, strategy: str, params: dict[str, Any] | Non
             break
         runner.run_cycle(cycle.ts_ms, cycle.events)
         run.cycles += 1
-        run.ticks += len(cycle.events)
+        run.ticks += sum(len(e) if isinstance(e, BookBatch) else 1 for e in cycle.events)
         p = engine.portfolio
         value, _ = p.marks(engine.bids_of_positions()) if p.positions else (ZERO, ZERO)
         run.equity.append((cycle.ts_ms, float(p.cash + value), bool(p.positions)))

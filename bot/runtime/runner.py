@@ -34,7 +34,7 @@ from bot.domain.actions import (
     SettleFill,
     SubmitOrder,
 )
-from bot.domain.events import BookUpdate, Command, Event, FillReport, OrderReport, Timer
+from bot.domain.events import BookBatch, BookUpdate, Command, Event, FillReport, OrderReport, Timer
 from bot.domain.money import ZERO
 from bot.domain.orders import Fill, OrderStatus, OrderUpdate
 
@@ -77,6 +77,11 @@ class Runner:
                 books.append(event)
                 for report in self.executor.on_book(event):
                     self._dispatch(report)
+            elif isinstance(event, BookBatch):
+                for report in self._executor_sees(event):
+                    self._dispatch(report)
+                if self.store is not None and self.record_ticks:
+                    books.extend(event.book_updates())
             self._dispatch(event)
         for command in commands:
             self._dispatch(command)
@@ -88,6 +93,13 @@ class Runner:
                 self.store.record_ticks(books)
             self.flush()
         return CycleResult(ts_ms, len(events), self.actions_total - before)
+
+    def _executor_sees(self, batch: BookBatch) -> list[Event]:
+        """A batch for the executor: column-wise when it can take one, else row by row."""
+        on_batch = getattr(self.executor, "on_batch", None)
+        if on_batch is not None:
+            return on_batch(batch)
+        return [report for update in batch.book_updates() for report in self.executor.on_book(update)]
 
     def _dispatch(self, first: Event) -> None:
         """Process an event and everything it causes (fills feed back as events) in order."""

@@ -12,7 +12,7 @@ from bot.adapters.feeds.base import Cycle
 from bot.adapters.feeds.recording import load_recording, market_rows
 from bot.adapters.feeds.replay import ReplayFeed
 from bot.adapters.feeds.sim import SimFeed, write_sim_recording
-from bot.domain.events import BookUpdate, MarketListed, Resolution
+from bot.domain.events import BookBatch, BookUpdate, MarketListed, Resolution
 from bot.domain.market import binary_market
 
 START_MS = 1_767_225_600_000
@@ -46,7 +46,7 @@ def test_cycles_follow_the_data_clock_including_gaps(tmp_path: Path) -> None:
     ]
     cycles = drain(ReplayFeed(load_recording(hand_recording(tmp_path, rows, payout=True))))
     assert [c.ts_ms for c in cycles] == [1000, 2000, 3000, 4000, 5000]
-    sizes = [[e.book.asks[0][1] for e in c.events if isinstance(e, BookUpdate)] for c in cycles]
+    sizes = [[e.book.asks[0][1] for e in c.book_updates()] for c in cycles]
     assert sizes == [[2.0], [1.0, 3.0, 4.0], [5.0], [], [6.0]]  # (end - 1000, end], ties in file order
     assert cycles[0].events[0] == MarketListed(1000, MARKET)
     assert cycles[-1].events[-1] == Resolution(5000, "m1", (("y", Decimal(1)), ("n", Decimal(0))))
@@ -58,7 +58,7 @@ def test_cycle_length_is_configurable(tmp_path: Path) -> None:
     feed = ReplayFeed(load_recording(hand_recording(tmp_path, rows)), cycle_ms=250, speed=10.0)
     assert feed.speed == 10.0
     cycles = drain(feed)
-    assert [(c.ts_ms, sum(isinstance(e, BookUpdate) for e in c.events)) for c in cycles] == [
+    assert [(c.ts_ms, len(c.book_updates())) for c in cycles] == [
         (250, 2),
         (500, 1),
     ]
@@ -79,7 +79,7 @@ def test_replay_of_a_sim_recording_gives_the_sims_book_updates(tmp_path: Path) -
     replay_cycles = drain(ReplayFeed(load_recording(tmp_path)))
     assert [c.ts_ms for c in replay_cycles] == [c.ts_ms for c in sim_cycles]
     for sim_cycle, replay_cycle in zip(sim_cycles, replay_cycles, strict=True):
-        assert [e for e in replay_cycle.events if isinstance(e, BookUpdate)] == [
+        assert replay_cycle.book_updates() == [
             e for e in sim_cycle.events if isinstance(e, BookUpdate)
         ]
     listed = {e.market.market_id for c in sim_cycles for e in c.events if isinstance(e, MarketListed)}
@@ -89,7 +89,11 @@ def test_replay_of_a_sim_recording_gives_the_sims_book_updates(tmp_path: Path) -
 def test_replay_is_deterministic(tmp_path: Path) -> None:
     write_sim_recording(tmp_path, markets=10, seed=1, seconds=30)
     recording = load_recording(tmp_path)
-    assert repr(drain(ReplayFeed(recording))) == repr(drain(ReplayFeed(load_recording(tmp_path))))
+    def facts(cycles: list[Cycle]) -> str:
+        return repr([(c.ts_ms, c.book_updates(), [e for e in c.events if not isinstance(e, BookBatch)])
+                     for c in cycles])
+
+    assert facts(drain(ReplayFeed(recording))) == facts(drain(ReplayFeed(load_recording(tmp_path))))
 
 
 def test_rejects_nonpositive_cycle(tmp_path: Path) -> None:

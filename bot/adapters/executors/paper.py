@@ -38,6 +38,7 @@ from bot.domain.money import (
     usd,
 )
 from bot.domain.orders import Fill, Order, OrderStatus, OrderType, OrderUpdate, Side
+from bot.domain.quotes import BookBatch
 
 # (index of the book level, its price, the shares we take there)
 _Take = tuple[int, Decimal, Decimal]
@@ -60,6 +61,7 @@ class PaperExecutor:
             raise ValueError(f"latency_ms must be >= 0, got {latency_ms}")
         self.latency_ms = latency_ms
         self._books: dict[str, Book] = {}
+        self._batch_of: dict[str, BookBatch] = {}  # newer than _books: the book is built when needed
         self._pending: list[_Working] = []  # submission order, so same-due orders run FIFO
         self._resting: dict[str, _Working] = {}
         self._seen_ids: set[str] = set()  # client order ids are idempotency keys: never run one twice
@@ -68,6 +70,7 @@ class PaperExecutor:
 
     def on_book(self, update: BookUpdate) -> list[Event]:
         self._books[update.book.token_id] = update.book
+        self._batch_of.pop(update.book.token_id, None)
         if not self._resting and not self._pending:
             return []  # the common case on every tick: nothing is working
         # Orders already resting see this update's trades first; orders that only now come
@@ -75,6 +78,23 @@ class PaperExecutor:
         events = self._trade_through(update)
         events += self._run_due(update.ts_ms)
         return events
+
+    def on_batch(self, batch: BookBatch) -> list[Event]:
+        """A cycle of updates in columns. With nothing working, only remember where each token's
+        latest book is; otherwise replay the rows one by one so trade-throughs keep their order."""
+        if not self._resting and not self._pending:
+            self._batch_of.update(dict.fromkeys(batch.last_rows(), batch))
+            return []
+        events: list[Event] = []
+        for row in range(len(batch)):
+            events += self.on_book(batch.update(row))
+        return events
+
+    def _book(self, token_id: str) -> Book | None:
+        batch = self._batch_of.pop(token_id, None)
+        if batch is not None:
+            self._books[token_id] = batch.book(batch.last_rows()[token_id])
+        return self._books.get(token_id)
 
     def on_time(self, now_ms: int) -> list[Event]:
         return self._run_due(now_ms)
@@ -116,6 +136,7 @@ class PaperExecutor:
     def clear(self) -> None:
         """Forget books, orders and seen ids (a fresh session, e.g. between backtests)."""
         self._books.clear()
+        self._batch_of.clear()
         self._pending.clear()
         self._resting.clear()
         self._seen_ids.clear()
@@ -134,7 +155,7 @@ class PaperExecutor:
 
     def _execute(self, work: _Working, now_ms: int) -> list[Event]:
         intent, market, cid = work.order.intent, work.market, work.order.client_order_id
-        book = self._books.get(intent.token_id)
+        book = self._book(intent.token_id)
         if book is None:
             why = f"no order book seen yet for token {intent.token_id}"
             return [_report(now_ms, cid, OrderStatus.REJECTED, ZERO, why)]

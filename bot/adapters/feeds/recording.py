@@ -35,6 +35,7 @@ from bot.domain.book import Book, Level
 from bot.domain.events import BookUpdate, Resolution
 from bot.domain.market import Market, binary_market
 from bot.domain.money import VALID_TICKS, dec
+from bot.domain.quotes import BookBatch, LevelColumns
 
 LEVEL_TYPE = pa.list_(pa.struct([("price", pa.float64()), ("size", pa.float64())]))
 TICKS_SCHEMA = pa.schema(
@@ -95,6 +96,51 @@ class Recording:
     def book_updates(self, start: int = 0, stop: int | None = None) -> list[BookUpdate]:
         stop = self.ticks.num_rows if stop is None else stop
         return book_updates_from_table(self.ticks.slice(start, max(0, stop - start)))
+
+    def columns(self) -> TickColumns:
+        """The ticks as numpy columns (decoded once) for ``BookBatch`` slices."""
+        return TickColumns.of(self.ticks)
+
+
+@dataclass(frozen=True, slots=True)
+class TickColumns:
+    """A ticks table as numpy: token ids dictionary-encoded, absent numbers as NaN, L2 as offsets."""
+
+    names: list[str]
+    codes: np.ndarray
+    ts_ms: np.ndarray
+    floats: dict[str, np.ndarray]
+    bids: LevelColumns | None
+    asks: LevelColumns | None
+
+    @staticmethod
+    def of(ticks: pa.Table) -> TickColumns:
+        encoded = ticks.column("token_id").combine_chunks().dictionary_encode()
+        floats = {}
+        for name in (*PRICE_COLUMNS, *SIZE_COLUMNS):
+            if name in ticks.column_names:
+                column = pc.fill_null(ticks.column(name).combine_chunks().cast(pa.float64()), np.nan)
+                floats[name] = column.to_numpy(zero_copy_only=False)
+            else:
+                floats[name] = np.full(ticks.num_rows, np.nan)
+        return TickColumns(encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64),
+                           ticks.column("ts_ms").to_numpy(), floats, _level_columns(ticks, "bids"),
+                           _level_columns(ticks, "asks"))
+
+    def batch(self, ts_ms: int, start: int, stop: int) -> BookBatch:
+        f = self.floats
+        return BookBatch(ts_ms, self.names, self.codes[start:stop], self.ts_ms[start:stop], f["best_bid"][start:stop],
+                         f["best_ask"][start:stop], f["bid_size"][start:stop], f["ask_size"][start:stop],
+                         f["last_trade_price"][start:stop], f["last_trade_size"][start:stop], self.bids, self.asks,
+                         start)
+
+
+def _level_columns(ticks: pa.Table, name: str) -> LevelColumns | None:
+    if name not in ticks.column_names:
+        return None
+    arr = ticks.column(name).combine_chunks()
+    price, size = (f.to_numpy(zero_copy_only=False) for f in arr.values.flatten())
+    return LevelColumns(arr.offsets.to_numpy(), price, size, arr.is_valid().to_numpy(zero_copy_only=False))
 
 
 # ----------------------------------------------------------------------------------- conversion

@@ -26,7 +26,8 @@ from bot.domain.signals import Direction, Layer
 
 if TYPE_CHECKING:
     from bot.config.schema import Settings
-    from bot.core.detectors.spike import Alarm, SpikeDetector
+    from bot.core.detectors.bank import DetectorView
+    from bot.core.detectors.spike import Alarm
     from bot.core.tracker import SeriesBank
 
 
@@ -70,7 +71,7 @@ class View:
     books: Mapping[str, Book | None]  # token_id -> latest book
     changed: frozenset[str]  # tokens whose book changed this cycle
     alarms: Mapping[str, Alarm]  # primary token_id -> CUSUM alarm raised this cycle
-    detectors: Mapping[str, SpikeDetector]  # primary token_id -> its detector (mean, std, CUSUM)
+    detectors: Mapping[str, DetectorView]  # primary token_id -> its detector (mean, std, CUSUM)
     positions: Mapping[str, Position]  # token_id -> this strategy's open positions
     working: Mapping[str, Order]  # client order id -> this strategy's working orders
     series: SeriesBank  # chart history of every primary token
