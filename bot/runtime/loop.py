@@ -26,7 +26,7 @@ import psutil
 
 from bot.adapters.storage.state_file import write_json_atomic
 from bot.config.loader import load_settings
-from bot.config.schema import ConfigError
+from bot.config.schema import ConfigError, Settings
 from bot.core.report import build_state
 from bot.domain.events import Command, CommandKind
 from bot.wiring import Bot
@@ -80,7 +80,7 @@ class Loop:
         gc.set_threshold(50_000, 20, 100)
         wall_start = time.monotonic()
         next_tick = wall_start
-        last_snapshot = last_state = 0.0
+        last_snapshot = last_state = last_bars = 0.0
         last_retention = wall_start
         try:
             while not self.stop.is_set():
@@ -107,8 +107,11 @@ class Loop:
                 if bot.store is not None and now - last_snapshot >= bot.settings.storage.snapshot_every_s:
                     # Snapshots are a derived copy, rebuilt whole next time: a failed export (logged
                     # with its traceback) leaves the previous files in place and never stops trading.
-                    self._safely(bot.store.export_snapshots, bot.data_dir / "snapshots", cycle.ts_ms)
+                    # The 1-minute bars (the largest table) only every bars_snapshot_every_s.
+                    bars = now - last_bars >= bot.settings.storage.bars_snapshot_every_s
+                    self._safely(bot.store.export_snapshots, bot.data_dir / "snapshots", cycle.ts_ms, bars)
                     last_snapshot = now
+                    last_bars = now if bars else last_bars
                 if bot.store is not None and now - last_retention >= RETENTION_EVERY_S:
                     bot.store.apply_retention(cycle.ts_ms, bot.settings.storage.tick_retention_days)
                     last_retention = now
@@ -202,6 +205,7 @@ class Loop:
     def _reload(self, ts_ms: int, forced: bool = False) -> None:
         try:
             settings = load_settings(self.config_path, self.profile)
+            self._load_models(settings)
         except ConfigError as exc:
             self.config_error = str(exc)
             log.error("config change ignored, old settings stay in force:\n%s", exc)
@@ -210,6 +214,16 @@ class Loop:
         self.bot.settings = settings
         self.bot.engine.apply_settings(settings)
         log.info("settings reloaded%s", " (reload command)" if forced else " (config file changed)")
+
+    def _load_models(self, settings: Settings) -> None:
+        """ml_prediction switched on (or pointed at another model) while running: load its model
+        now. An unusable model refuses the whole change, like any invalid setting."""
+        new, old = settings.strategies.ml_prediction, self.bot.settings.strategies.ml_prediction
+        predictor = getattr(self.bot.engine.strategies.get("ml_prediction"), "predictor", None)
+        if new.enabled and (predictor is None or new.model_path != old.model_path):
+            from bot.ml.attach import attach_models
+
+            attach_models(self.bot.engine, settings)
 
     # -- read model ----------------------------------------------------------------------------
     def publish(self, status: str | None = None) -> None:

@@ -33,3 +33,34 @@ def test_enabled_without_a_usable_model_refuses_to_start(tmp_path: Path) -> None
     with pytest.raises(ConfigError, match="ml_prediction is enabled but its model cannot be used: no model found"):
         build(settings, "sim", None)
     assert build(Settings(), "sim", None).engine.strategies["ml_prediction"].predictor is None  # off: nothing loaded
+
+
+def test_switching_ml_prediction_on_while_running_loads_its_model_or_refuses(trained: tuple[Path, Path],
+                                                                             tmp_path: Path) -> None:
+    from ruamel.yaml import YAML
+
+    from bot.config.loader import DEFAULT_CONFIG_PATH
+    from bot.runtime.loop import Loop
+
+    config = tmp_path / "config.yaml"
+    yaml = YAML()
+    tree = yaml.load(DEFAULT_CONFIG_PATH.read_text())
+
+    def save(enabled: bool, model_path: str) -> None:
+        tree["strategies"]["ml_prediction"]["enabled"] = enabled
+        tree["strategies"]["ml_prediction"]["model_path"] = model_path
+        with config.open("w") as handle:
+            yaml.dump(tree, handle)
+
+    save(False, str(tmp_path / "nowhere"))
+    bot = build(Settings(), "sim", None)
+    loop = Loop(bot, speed=0, config_path=config)
+    strategy = bot.engine.strategies["ml_prediction"]
+    save(True, str(tmp_path / "nowhere"))
+    loop._reload(0)
+    assert loop.config_error is not None and "no model found" in loop.config_error
+    assert not bot.engine.settings.strategies.ml_prediction.enabled and strategy.predictor is None
+    save(True, str(trained[1]))
+    loop._reload(0)
+    assert loop.config_error is None and bot.engine.settings.strategies.ml_prediction.enabled
+    assert strategy.predictor is not None
