@@ -131,6 +131,12 @@ def recover(engine: Engine, store: Store, live: Any = None) -> None:
     )
     # A strategy that switched itself off stays off across a restart until the user presses Resume.
     engine.safety.disabled.update(store.strategies_disabled())
+    time_of_day = engine.strategies.get("time_of_day")
+    if time_of_day is not None and engine.settings.strategies.time_of_day.enabled:
+        from bot.core.strategies.time_of_day import MAX_DAYS
+
+        learned = time_of_day.learn_history(store.hourly_moves(MAX_DAYS))
+        log.info("time_of_day learned %d past hours from the stored 1-minute bars", learned)
     if fills:
         log.info("recovered %d fills: cash %s, %d open positions", len(fills), engine.portfolio.cash,
                  len(engine.portfolio.positions))

@@ -198,6 +198,7 @@ class Notifications(_Section):
 class Storage(_Section):
     tick_retention_days: int = Field(7, ge=1, le=3650)
     snapshot_every_s: int = Field(5, ge=1, le=5)
+    bars_snapshot_every_s: int = Field(60, ge=5, le=3600)
     duckdb_memory_limit_mb: int = Field(128, ge=64, le=65536)
     duckdb_threads: int = Field(1, ge=1, le=64)
     equity_every_s: int = Field(10, ge=1, le=3600)

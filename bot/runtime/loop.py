@@ -80,7 +80,7 @@ class Loop:
         gc.set_threshold(50_000, 20, 100)
         wall_start = time.monotonic()
         next_tick = wall_start
-        last_snapshot = last_state = 0.0
+        last_snapshot = last_state = last_bars = 0.0
         last_retention = wall_start
         try:
             while not self.stop.is_set():
@@ -107,8 +107,11 @@ class Loop:
                 if bot.store is not None and now - last_snapshot >= bot.settings.storage.snapshot_every_s:
                     # Snapshots are a derived copy, rebuilt whole next time: a failed export (logged
                     # with its traceback) leaves the previous files in place and never stops trading.
-                    self._safely(bot.store.export_snapshots, bot.data_dir / "snapshots", cycle.ts_ms)
+                    # The 1-minute bars (the largest table) only every bars_snapshot_every_s.
+                    bars = now - last_bars >= bot.settings.storage.bars_snapshot_every_s
+                    self._safely(bot.store.export_snapshots, bot.data_dir / "snapshots", cycle.ts_ms, bars)
                     last_snapshot = now
+                    last_bars = now if bars else last_bars
                 if bot.store is not None and now - last_retention >= RETENTION_EVERY_S:
                     bot.store.apply_retention(cycle.ts_ms, bot.settings.storage.tick_retention_days)
                     last_retention = now

@@ -219,6 +219,9 @@ def test_bars_across_minute_boundaries_calls_and_restart(tmp_path):
         store.record_ticks(updates[2:6])
     with Store(path) as store:
         store.record_ticks(updates[6:])
+        # Finished minutes are in the table at once; the open one (13) is written at close.
+        assert _sql(store, "SELECT max(minute_ts_ms) FROM bars_1m") == [(12 * MIN,)]
+    with Store(path) as store:
         bars = _sql(store, "SELECT minute_ts_ms, open, high, low, close, ticks FROM bars_1m ORDER BY 1")
         # The reference: a plain aggregate of the stored ticks.
         reference = _sql(store, """
@@ -256,6 +259,7 @@ def test_retention_deletes_old_ticks_keeps_bars(store):
     assert store.apply_retention(now, tick_retention_days=7) == 1
     assert store.apply_retention(now, tick_retention_days=7) == 0
     assert [r[0] for r in _sql(store, "SELECT ts_ms FROM ticks ORDER BY 1")] == [now - 6 * day, now - 1]
+    store.record_ticks([book("ta", now + MIN, 0.3, 0.34)])  # the minute of now - 1 is over: its bar is written
     assert _sql(store, "SELECT count(*) FROM bars_1m")[0][0] == 3
 
 

@@ -48,6 +48,12 @@ _M = "DECIMAL(18,6)"
 # Rows per Parquet row group in snapshots. The writer buffers a whole group in memory; DuckDB's
 # default (122,880 rows) asked for 32 MB at once on the signals table and hit the memory_limit.
 _ROW_GROUP = 8192
+# 1-minute bars as an aggregate of the stored ticks with both sides (a mid), for ts_ms in [lo, hi).
+_BARS_FROM_TICKS = (
+    "SELECT token_id, ts_ms // 60000 * 60000 AS minute_ts_ms, arg_min(mid, ts_ms) AS open, max(mid) AS high,"
+    " min(mid) AS low, arg_max(mid, ts_ms) AS close, count(*) AS ticks FROM (SELECT token_id, ts_ms,"
+    " (best_bid + best_ask) / 2 AS mid FROM ticks WHERE best_bid IS NOT NULL AND best_ask IS NOT NULL"
+    " AND ts_ms >= {lo} AND ts_ms < {hi}) GROUP BY token_id, minute_ts_ms")
 
 _SCHEMA = f"""
 CREATE SEQUENCE IF NOT EXISTS row_seq;
@@ -152,6 +158,10 @@ class Store:
         try:
             self._con.execute(_SCHEMA)
             self._check_schema_version()
+            # Ticks from this time on have no bar yet (a bar is written once its minute is over).
+            newest_bar = self._con.execute("SELECT max(minute_ts_ms) FROM bars_1m").fetchone()[0]
+            self._bars_from_ms: int = 0 if newest_bar is None else int(newest_bar) + _MINUTE_MS
+            self._newest_minute_ms: int | None = None
         except BaseException:
             self._con.close()  # do not keep the lock on a file we refuse to use
             raise
@@ -339,13 +349,17 @@ class Store:
         return {row[0] for row in self._con.execute("SELECT command_id FROM commands").fetchall()}
 
     def record_ticks(self, updates: Sequence[BookUpdate]) -> int:
-        """Store the updates whose top of book changed or that carry a trade, and fold their mids
-        into 1-minute bars, in one transaction. Returns the number of ticks stored.
+        """Store the updates whose top of book changed or that carry a trade, in one transaction
+        with the 1-minute bars of every minute that is now over. Returns the number of ticks stored.
 
-        Bars are merged into the table (open kept, high/low widened, close replaced, ticks added)
-        rather than held in memory, so a restart mid-minute cannot reset a bar's open.
-        A bar counts the stored ticks that had both sides (a mid); so bars_1m equals an
-        aggregate of the ticks table.
+        A bar is the aggregate of its minute's stored ticks that had both sides (a mid), written
+        once, when the first tick of a later minute is stored (and the open minute at close).
+        Merging each cycle's mids into the open minute's row instead (an upsert per token per
+        cycle) grew DuckDB's heap by ~7 MB per 1,000 cycles at 2,000 tokens, outside its memory
+        accounting and never returned, even by a checkpoint: the soak's memory growth (issue 7).
+        A restart mid-minute loses nothing: the ticks are stored, and a tick older than the bars
+        already written (a restart inside a minute closed at shutdown, older data replayed into
+        the same folder) makes the bars from its minute on be recomputed from the ticks.
         """
         last_top = self._last_top
         tok_col: list[str] = []
@@ -356,7 +370,6 @@ class Store:
         asz_col: list[float | None] = []
         ltp_col: list[float | None] = []
         lts_col: list[float | None] = []
-        bars: dict[tuple[str, int], list[float]] = {}  # (token, minute) -> [open, high, low, close, n]
         for update in updates:
             book = update.book
             bid, bid_size = book.bids[0] if book.bids else (None, None)
@@ -375,17 +388,6 @@ class Store:
             asz_col.append(ask_size)
             ltp_col.append(update.last_trade_price)
             lts_col.append(update.last_trade_size)
-            if bid is not None and ask is not None:
-                mid = (bid + ask) / 2.0
-                key = (token, update.ts_ms - update.ts_ms % _MINUTE_MS)
-                bar = bars.get(key)
-                if bar is None:
-                    bars[key] = [mid, mid, mid, mid, 1]
-                else:
-                    bar[1] = max(bar[1], mid)
-                    bar[2] = min(bar[2], mid)
-                    bar[3] = mid
-                    bar[4] += 1
         if not tok_col:
             return 0
         # numpy columns, not pyarrow: DuckDB scans them without importing pandas into the bot.
@@ -396,38 +398,41 @@ class Store:
             "bid_size": np.array(bsz_col, dtype=f64), "ask_size": np.array(asz_col, dtype=f64),
             "last_trade_price": np.array(ltp_col, dtype=f64), "last_trade_size": np.array(lts_col, dtype=f64),
         }
-        bar_rows = [(token, minute, *values) for (token, minute), values in bars.items()]
-        bar_batch = {
-            "token_id": np.array([r[0] for r in bar_rows], dtype=object),
-            "minute_ts_ms": np.array([r[1] for r in bar_rows], dtype=np.int64),
-            "open": np.array([r[2] for r in bar_rows], dtype=f64), "high": np.array([r[3] for r in bar_rows], dtype=f64),
-            "low": np.array([r[4] for r in bar_rows], dtype=f64), "close": np.array([r[5] for r in bar_rows], dtype=f64),
-            "ticks": np.array([r[6] for r in bar_rows], dtype=np.int64),
-        }
         con = self._con
+        bars_from = self._bars_from_ms
         try:
             con.execute("BEGIN TRANSACTION")
             con.register("tick_batch", tick_batch)
-            con.register("bar_batch", bar_batch)
             con.execute("INSERT INTO ticks SELECT * FROM tick_batch")
-            con.execute(
-                "INSERT INTO bars_1m SELECT * FROM bar_batch"
-                " ON CONFLICT (token_id, minute_ts_ms) DO UPDATE SET"
-                " high = greatest(high, excluded.high), low = least(low, excluded.low),"
-                " close = excluded.close, ticks = ticks + excluded.ticks"
-            )
+            oldest, newest = min(ts_col), max(ts_col)
+            self._bars_from_ms = min(self._bars_from_ms, oldest - oldest % _MINUTE_MS)
+            newest_minute = newest - newest % _MINUTE_MS
+            if newest_minute > self._bars_from_ms:
+                self._write_bars(newest_minute)
             con.execute("COMMIT")
+            if self._newest_minute_ms is None or newest_minute > self._newest_minute_ms:
+                self._newest_minute_ms = newest_minute
         except BaseException:
             try:
                 con.execute("ROLLBACK")
             except duckdb.Error:
                 pass  # the failure happened before BEGIN took effect
             self._last_top.clear()  # what we remembered as stored was not: store the next tops again
+            self._bars_from_ms = bars_from  # those bars were rolled back too
             raise
         finally:
             con.unregister("tick_batch")
-            con.unregister("bar_batch")
         return len(tok_col)
+
+    def _write_bars(self, until_ms: int) -> None:
+        """Bars of the minutes from ``_bars_from_ms`` up to ``until_ms`` (exclusive), from the ticks.
+        A conflict only happens when those minutes are recomputed (see record_ticks)."""
+        query = _BARS_FROM_TICKS.format(lo=int(self._bars_from_ms), hi=int(until_ms))
+        self._con.execute(
+            f"INSERT INTO bars_1m (token_id, minute_ts_ms, open, high, low, close, ticks) {query}"
+            " ON CONFLICT (token_id, minute_ts_ms) DO UPDATE SET open = excluded.open, high = excluded.high,"
+            " low = excluded.low, close = excluded.close, ticks = excluded.ticks")
+        self._bars_from_ms = int(until_ms)
 
     def apply_retention(self, now_ms: int, tick_retention_days: int) -> int:
         """Delete ticks older than the retention window (bars are kept). Returns rows deleted."""
@@ -519,6 +524,18 @@ class Store:
         ).fetchall()
         return {str(ref): str(text) for ref, text in rows}
 
+    def hourly_moves(self, days: int) -> list[tuple[str, int, float, float]]:
+        """(token_id, hour index since epoch, first mid, last mid) of each hour in the last ``days``
+        days of 1-minute bars that the bot watched through to the next hour (the token has a bar in
+        the following hour too), as time_of_day learns them live: its hour-of-day drift history."""
+        return [(str(t), int(h), float(o), float(c)) for t, h, o, c in self._con.execute(
+            "WITH hours AS (SELECT token_id, minute_ts_ms // 3600000 AS hour, arg_min(open, minute_ts_ms) AS first,"
+            " arg_max(close, minute_ts_ms) AS last FROM bars_1m"
+            " WHERE minute_ts_ms >= (SELECT max(minute_ts_ms) FROM bars_1m) - ? GROUP BY 1, 2)"
+            " SELECT token_id, hour, first, last FROM (SELECT *, lead(hour) OVER (PARTITION BY token_id ORDER BY hour)"
+            " AS next_hour FROM hours) WHERE next_hour = hour + 1 ORDER BY token_id, hour",
+            [days * _DAY_MS]).fetchall()]
+
     # ---- read model --------------------------------------------------------------------------
 
     def _newest(self, con: duckdb.DuckDBPyConnection, table: str) -> str:
@@ -540,6 +557,7 @@ class Store:
         return f"{cut} ORDER BY x.ts_ms, x.seq" if backwards else cut
 
     def _snapshot_queries(self, now_ms: int, con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+        bars_from = int(self._bars_from_ms)  # read once: the export may run in a helper thread
         outcome = ("coalesce(CASE WHEN x.token_id = m.token_id_a THEN m.outcome_a"
                    " WHEN x.token_id = m.token_id_b THEN m.outcome_b END, '')")
         return {
@@ -552,7 +570,9 @@ class Store:
             "risk_decisions": self._newest(con, "risk_decisions"),
             "equity": "SELECT * FROM equity ORDER BY ts_ms",
             "markets": "SELECT * FROM markets ORDER BY market_id",
-            "bars_1m": f"SELECT * FROM bars_1m WHERE minute_ts_ms >= {int(now_ms) - _DAY_MS}"
+            # Written bars, plus the open minute aggregated from its ticks so far.
+            "bars_1m": f"SELECT * FROM (SELECT * FROM bars_1m WHERE minute_ts_ms >= {int(now_ms) - _DAY_MS}"
+                       f" AND minute_ts_ms < {bars_from} UNION ALL {_BARS_FROM_TICKS.format(lo=bars_from, hi=2**62)})"
                        " ORDER BY token_id, minute_ts_ms",
             "journal": self._newest(con, "journal"),
             "commands": "SELECT * FROM commands ORDER BY ts_ms, seq",
@@ -574,9 +594,13 @@ class Store:
         FROM positions_meta x JOIN held ON held.token_id = x.token_id AND held.balance >= {SHARE_STEP}
         LEFT JOIN markets m ON x.market_id = m.market_id ORDER BY x.opened_ts_ms, x.token_id"""
 
-    def export_snapshots(self, snapshot_dir: Path, now_ms: int) -> dict[str, int]:
+    def export_snapshots(self, snapshot_dir: Path, now_ms: int, bars: bool = True) -> dict[str, int]:
         """Write every READ_MODEL table to ``snapshot_dir/<table>.parquet`` atomically (temp file +
-        os.replace). Returns rows written per table."""
+        os.replace). Returns rows written per table.
+
+        ``bars=False`` leaves ``bars_1m.parquet`` as it is: a day of 1-minute bars for 1,000
+        markets is ~3 million rows (seconds of work and a 100 MB file), so the loop rewrites it on
+        its own, slower cadence (storage.bars_snapshot_every_s)."""
         snapshot_dir = Path(snapshot_dir)
         snapshot_dir.mkdir(parents=True, exist_ok=True)
         if self._export_con is None:
@@ -584,6 +608,8 @@ class Store:
         con = self._export_con
         written: dict[str, int] = {}
         for table, query in self._snapshot_queries(now_ms, con).items():
+            if table == "bars_1m" and not bars:
+                continue
             final = snapshot_dir / f"{table}.parquet"
             tmp = snapshot_dir / f".{table}.parquet.tmp"  # dot: never matched by readers' globbing
             quoted = str(tmp).replace("'", "''")
@@ -650,6 +676,8 @@ class Store:
         if self._con is None:
             return
         try:
+            if self._newest_minute_ms is not None and self._newest_minute_ms >= self._bars_from_ms:
+                self._write_bars(self._newest_minute_ms + _MINUTE_MS)  # the open minute, as it stands
             self._con.execute("CHECKPOINT")
         finally:
             if self._export_con is not None:

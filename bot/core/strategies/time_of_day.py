@@ -6,9 +6,15 @@ least ``min_days`` observations whose average drift is beyond ``threshold`` and 
 ``min_agreement`` of them went the same way, it buys YES (upward drift) or NO (downward) and sells
 at the first price of the next hour. The engine's stop and target exits stay on as a safety net.
 The hour comes from the event time, so a replay learns and trades exactly as the live run did.
+At startup the bot also hands it the stored 1-minute bars of the last ``MAX_DAYS`` days
+(``wiring.recover``), so a restart does not mean ``min_days`` of watching again. The store keeps a
+tick only when the book changed, so an hour in which nothing moved leaves no bar and is missing
+from that history (live, it would count as a flat day).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from bot.core.features import hour_of_day
 from bot.core.strategies.base import Proposal, View, buy_intent
@@ -17,6 +23,7 @@ from bot.domain.signals import Direction, Layer
 
 NAME = "time_of_day"
 HOUR_MS = 3_600_000
+MAX_DAYS = 60  # drifts remembered per hour of day: recent behaviour, and memory stays bounded
 
 
 class TimeOfDay:
@@ -27,6 +34,21 @@ class TimeOfDay:
     def __init__(self) -> None:
         self.hour: dict[str, tuple[int, float, float]] = {}  # token -> (hour index, first mid, last mid)
         self.drifts: dict[str, list[list[float]]] = {}  # token -> 24 lists of past drifts of that hour
+
+    def learn_history(self, hours: Iterable[tuple[str, int, float, float]]) -> int:
+        """Learn from stored history (token, hour index, first mid, last mid), oldest first, so a
+        restart does not have to watch ``min_days`` days again. Returns the hours learned."""
+        learned = 0
+        for token_id, index, first, last in hours:
+            self._remember(token_id, index, last - first)
+            learned += 1
+        return learned
+
+    def _remember(self, token_id: str, index: int, drift: float) -> None:
+        past = self.drifts.setdefault(token_id, [[] for _ in range(24)])[index % 24]
+        past.append(drift)
+        if len(past) > MAX_DAYS:
+            del past[0]
 
     def decide(self, view: View) -> list[Proposal]:
         params = view.settings.strategies.time_of_day
@@ -48,9 +70,9 @@ class TimeOfDay:
                 self.hour[token_id] = (index, seen[1], mid)
                 continue
             self.hour[token_id] = (index, mid, mid)
-            drifts = self.drifts.setdefault(token_id, [[] for _ in range(24)])
             if seen is not None and seen[0] == index - 1:  # a whole hour watched: learn its drift
-                drifts[seen[0] % 24].append(seen[2] - seen[1])
+                self._remember(token_id, seen[0], seen[2] - seen[1])
+            drifts = self.drifts.setdefault(token_id, [[] for _ in range(24)])
             if market.market_id in held:
                 out.append(Proposal(market, token_id, Direction.UP, mid, 0.0, (Layer("hour", index % 24, 0, True),),
                                     f"the {int(hour_of_day(view.now_ms)):02d}:00 UTC hour began: the last hour's trade ends",

@@ -51,3 +51,35 @@ def test_an_hour_whose_drift_flips_day_to_day_is_left_alone() -> None:
             bid = (0.52 if up else 0.46) if half == 21 else 0.49  # 10:00 hour: +3¢, -3¢, +3¢, ...
             runner.run_cycle(ts, yes_no_books(m, bid, round(bid + 0.02, 2), ts))
             assert not runner.engine.portfolio.positions
+
+
+def test_a_restart_learns_the_hours_from_the_stored_bars_and_trades_at_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.adapters.executors.paper import PaperExecutor
+    from bot.adapters.storage.duckdb_store import Store
+    from bot.core.engine import Engine
+    from bot.wiring import recover
+
+    settings = only("time_of_day", exits=LOOSE, min_days=3, threshold=0.01)
+    m = market()
+    store = Store(tmp_path / "polybot.duckdb")
+    store.record_market(m)
+    for day in range(3):  # a changed book every minute; the 10:00 UTC hour climbs 3¢ every day
+        for hour in range(24):
+            updates = []
+            for minute in range(60):
+                ts = MIDNIGHT + day * DAY + hour * HOUR + minute * 60_000
+                bid = 0.49 + (0.03 * minute / 59 if hour == 10 else 0.001 * (minute % 2))
+                updates.append(yes_no_books(m, round(bid, 4), round(bid + 0.02, 4), ts)[0])
+            store.record_ticks(updates)
+    moves = store.hourly_moves(60)
+    assert len(moves) == 3 * 24 - 1  # the last hour may still be running: not learned
+    assert all(abs((last - first) - (0.03 if hour % 24 == 10 else 0.001)) < 1e-9 for _, hour, first, last in moves)
+
+    runner = Runner(Engine(settings), PaperExecutor(), store=store)
+    recover(runner.engine, store)
+    strategy = runner.engine.strategies["time_of_day"]
+    assert len(strategy.drifts["m1-yes"][10]) == 3
+    ts = MIDNIGHT + 3 * DAY + 10 * HOUR  # day 4, 10:00: no fresh watching needed
+    runner.run_cycle(ts, yes_no_books(m, 0.49, 0.51, ts))
+    assert set(runner.engine.portfolio.positions) == {"m1-yes"}
+    store.close()
