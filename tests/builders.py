@@ -96,3 +96,21 @@ def wait_for(predicate: Callable[[], bool], timeout_s: float = 60.0) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for the bot")
+
+
+def sim_recording(path: Path, cycles: int = 900, markets: int = 40, seed: int = 11, volatility: float = 0.004) -> Path:
+    """A seeded simulator run written in the recording format (for replays and backtests)."""
+    from bot.adapters.feeds.recording import RecordingWriter
+    from bot.adapters.feeds.sim import SimFeed
+
+    feed = SimFeed(markets, seed, T0, 1000, volatility, 0.0)
+    with RecordingWriter(path) as writer:
+        for _ in range(cycles):
+            cycle = feed.next_cycle()
+            assert cycle is not None
+            for event in cycle.events:
+                if isinstance(event, MarketListed):
+                    writer.add_market(event.market)
+                elif isinstance(event, BookUpdate):
+                    writer.append(event)
+    return path

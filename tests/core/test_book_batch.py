@@ -8,31 +8,16 @@ from pathlib import Path
 import numpy as np
 
 from bot.adapters.executors.paper import PaperExecutor
-from bot.adapters.feeds.recording import RecordingWriter, load_recording
+from bot.adapters.feeds.recording import load_recording
 from bot.adapters.feeds.replay import ReplayFeed
-from bot.adapters.feeds.sim import SimFeed
 from bot.config.loader import load_settings, validate
 from bot.config.schema import Settings
 from bot.core.engine import Engine
-from bot.domain.events import BookBatch, BookUpdate, MarketListed, Timer
+from bot.domain.events import BookBatch, MarketListed, Timer
 from bot.runtime.runner import Runner
-from tests.builders import T0, busy_config, market
+from tests.builders import T0, busy_config, market, sim_recording
 
 TOKENS = ["m1-yes", "m1-no", "ghost"]
-
-
-def sim_recording(path: Path, cycles: int = 400, markets: int = 30) -> Path:
-    feed = SimFeed(markets, 11, T0, 1000, 0.004, 0.0)
-    with RecordingWriter(path) as writer:
-        for _ in range(cycles):
-            cycle = feed.next_cycle()
-            assert cycle is not None
-            for event in cycle.events:
-                if isinstance(event, MarketListed):
-                    writer.add_market(event.market)
-                elif isinstance(event, BookUpdate):
-                    writer.append(event)
-    return path
 
 
 def run(settings: Settings, rec: Path, unpack: bool) -> tuple[Engine, list, list]:
@@ -65,7 +50,7 @@ def test_a_replay_gives_the_same_actions_and_fills_as_batches_or_as_single_updat
     data = load_settings(busy_config(tmp_path)).model_dump(mode="json")
     data["strategies"]["market_maker"]["enabled"] = True  # resting quotes: the executor's row-by-row path
     settings = validate(data, "test")
-    rec = sim_recording(tmp_path / "rec")
+    rec = sim_recording(tmp_path / "rec", cycles=400, markets=30)
     batched, batched_actions, batched_fills = run(settings, rec, unpack=False)
     single, single_actions, single_fills = run(settings, rec, unpack=True)
     assert len(batched_fills) >= 5 and {f.strategy for f in batched_fills} >= {"spike_hunter", "market_maker"}

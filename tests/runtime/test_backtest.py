@@ -11,36 +11,18 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bot.adapters.feeds.recording import RecordingWriter
-from bot.adapters.feeds.sim import SimFeed
 from bot.config.loader import load_settings
 from bot.config.schema import ConfigError, Settings
-from bot.domain.events import BookUpdate, MarketListed
 from bot.runtime.backtest import backtest_settings, list_runs, parse_params, run_backtest, save_run
 from bot.runtime.backtest_sweep import parse_grid, sweep
-from tests.builders import busy_config
+from tests.builders import busy_config, sim_recording
 
 ROOT = Path(__file__).resolve().parents[2]
-START = 1_800_000_000_000
-
-
-def _sim_recording(path: Path, cycles: int = 900, markets: int = 40) -> Path:
-    feed = SimFeed(markets, 11, START, 1000, 0.004, 0.0)
-    with RecordingWriter(path) as writer:
-        for _ in range(cycles):
-            cycle = feed.next_cycle()
-            assert cycle is not None
-            for event in cycle.events:
-                if isinstance(event, MarketListed):
-                    writer.add_market(event.market)
-                elif isinstance(event, BookUpdate):
-                    writer.append(event)
-    return path
 
 
 @pytest.mark.slow
 def test_backtest_and_run_source_replay_give_identical_signals_and_fills(tmp_path: Path) -> None:
-    rec = _sim_recording(tmp_path / "rec")
+    rec = sim_recording(tmp_path / "rec")
     config = busy_config(tmp_path)
     run = run_backtest(load_settings(config), "spike_hunter", data=rec)
     assert run.fills, "the parity check means little without fills"

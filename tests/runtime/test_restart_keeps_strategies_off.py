@@ -13,8 +13,8 @@ from bot.core.report import build_state
 from bot.domain.events import Command, CommandKind
 from bot.runtime.runner import Runner
 from bot.wiring import recover
-from tests.builders import T0, list_market, market, yes_no_books
-from tests.core.strategies.helpers import only
+from tests.builders import market, yes_no_books
+from tests.core.strategies.helpers import calm_then_dip, only
 
 
 def _restart(path: Path, settings) -> Runner:  # type: ignore[no-untyped-def]
@@ -29,14 +29,7 @@ def test_a_switched_off_strategy_stays_off_after_a_restart_until_resume(tmp_path
     path = tmp_path / "polybot.duckdb"
     runner = _restart(path, settings)
     m = market()
-    list_market(runner, m)
-    ts = T0
-    for i in range(25):
-        ts += 1000
-        c = 0.50 + (0.01 if i % 2 else -0.01)
-        runner.run_cycle(ts, yes_no_books(m, round(c - 0.01, 2), round(c + 0.01, 2), ts))
-    ts += 1000
-    runner.run_cycle(ts, yes_no_books(m, 0.44, 0.46, ts))
+    ts = calm_then_dip(runner, m)  # mean_reversion buys YES around 0.46-0.49
     ts += 1000
     runner.run_cycle(ts, yes_no_books(m, 0.40, 0.42, ts))
     why = runner.engine.safety.disabled["mean_reversion"]

@@ -11,8 +11,8 @@ from bot.config.schema import Strategies
 from bot.core.strategies.registry import build_strategies, strategy_classes
 from bot.domain.actions import Notify
 from bot.domain.signals import Decision
-from tests.builders import T0, list_market, market, yes_no_books
-from tests.core.strategies.helpers import runner_for
+from tests.builders import market, yes_no_books
+from tests.core.strategies.helpers import calm_then_dip, runner_for
 
 
 def test_every_module_of_the_package_is_registered_and_spike_hunter_runs_first() -> None:
@@ -30,14 +30,7 @@ def test_every_module_of_the_package_is_registered_and_spike_hunter_runs_first()
 def test_a_strategy_past_its_loss_limit_is_switched_off_recorded_and_notified() -> None:
     runner = runner_for("mean_reversion", window_points=20, max_loss_usd=Decimal("0.2"))
     m = market()
-    list_market(runner, m)
-    ts = T0
-    for i in range(25):
-        ts += 1000
-        c = 0.50 + (0.01 if i % 2 else -0.01)
-        runner.run_cycle(ts, yes_no_books(m, round(c - 0.01, 2), round(c + 0.01, 2), ts))
-    ts += 1000
-    runner.run_cycle(ts, yes_no_books(m, 0.44, 0.46, ts))  # buys YES around 0.46-0.49
+    ts = calm_then_dip(runner, m)  # mean_reversion buys YES around 0.46-0.49
     assert list(runner.engine.portfolio.positions) == ["m1-yes"]
     ts += 1000
     runner.run_cycle(ts, yes_no_books(m, 0.40, 0.42, ts))  # open loss ~ 6 shares x 6¢ > $0.20
