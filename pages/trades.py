@@ -90,12 +90,19 @@ def open_positions() -> None:
 with open_tab:
     open_positions()
 
-with history_tab:
-    filtered = tf.apply_arrow(trades, current, tz())
-    st.caption(md(tf.summary(filtered)) + (f" (filtered from {trades.num_rows:,})" if current.active else ""))
+
+@st.fragment(run_every=refresh_s())
+def history() -> None:
+    # Re-read on every refresh, like the open positions: a position that closes while the page is
+    # open moves from that tab to this one without a reload. The page number is read here too,
+    # since paging reruns only this fragment.
+    closed = table_arrow("trades")
+    shown = _from_widgets(int(st.session_state[KEYS["page"]]))
+    filtered = tf.apply_arrow(closed, shown, tz())
+    st.caption(md(tf.summary(filtered)) + (f" (filtered from {closed.num_rows:,})" if shown.active else ""))
     if filtered.num_rows:
         pages = tf.page_count(filtered.num_rows)
-        page = min(current.page, pages)
+        page = min(shown.page, pages)
         first = (page - 1) * tf.PAGE_SIZE
         st.dataframe(tables.history_frame(filtered.slice(first, tf.PAGE_SIZE).to_pandas(), tz()), hide_index=True)
         left, right = st.columns([1, 3])
@@ -107,3 +114,7 @@ with history_tab:
                       "newest first.")
         st.download_button("Download these trades (CSV)", data=lambda: tables.history_csv(filtered.to_pandas()),
                            file_name="polybot-trades.csv", mime="text/csv", key="history_csv", on_click="ignore")
+
+
+with history_tab:
+    history()

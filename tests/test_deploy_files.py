@@ -308,4 +308,5 @@ def test_duckdb_and_malloc_are_sized_to_the_containers(compose, monkeypatch):
     assert query_memory_limit_mb() + 210 <= _mem_mb(dash["mem_limit"])
     for env in (bot_env, dash_env):
         assert env.get("MALLOC_ARENA_MAX") == "2"
+        assert env.get("DUCKDB_JE_MALLOC_CONF") == "tcache:false"
     assert "POLYBOT_DUCKDB_MEMORY_LIMIT_MB" not in dash_env, "the dashboard's Settings page shows config.yaml"

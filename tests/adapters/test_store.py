@@ -236,6 +236,61 @@ def test_bars_across_minute_boundaries_calls_and_restart(tmp_path):
     assert flat(bars) == flat(expected) == flat(reference)
 
 
+def test_late_ticks_recompute_their_minutes_without_duplicate_bars(store):
+    store.record_ticks([book("ta", 10 * MIN + s * 1000, 0.49 - s / 10_000, 0.51) for s in range(0, 180, 20)])
+    assert _sql(store, "SELECT minute_ts_ms, ticks FROM bars_1m ORDER BY 1") == [(10 * MIN, 3), (11 * MIN, 3)]
+    # A tick for minute 10 arriving late (a feed's backlog): minutes 10-12 are bars again, once each.
+    store.record_ticks([book("ta", 10 * MIN + 59_000, 0.59, 0.61), book("ta", 13 * MIN, 0.49, 0.51)])
+    assert _sql(store, "SELECT minute_ts_ms, ticks, round(high, 6) FROM bars_1m ORDER BY 1") == [
+        (10 * MIN, 4, 0.6), (11 * MIN, 3, 0.497), (12 * MIN, 3, 0.494)]
+
+
+def test_signals_are_recorded_once_per_id_in_batches_and_singly(store):
+    def sig(signal_id: str, ts_ms: int) -> Signal:
+        return Signal(signal_id, "spike_hunter", "m1", "ta", ts_ms, Direction.UP, 0.55, 0.06, (), Decision.TRADED, "")
+    store.record_batch(signals=[sig("a", 1_000), sig("b", 2_000), sig("a", 1_000)])
+    store.record_batch(signals=[sig("b", 2_000), sig("c", 3_000)])  # b replayed after a restart
+    assert not store.record_signal(sig("c", 3_000))
+    assert store.record_signal(sig("d", 500))
+    assert _sql(store, "SELECT signal_id FROM signals ORDER BY seq") == [("a",), ("b",), ("c",), ("d",)]
+
+
+def test_a_version_1_store_is_migrated_with_its_rows_and_without_the_growing_keys(tmp_path):
+    """Version 1 kept primary keys on bars_1m and signals, whose in-memory indexes grew for good."""
+    import duckdb
+
+    path = tmp_path / "polybot.duckdb"
+    with Store(path) as store:
+        store.record_ticks([book("ta", 10 * MIN + s * 1000, 0.49 - s / 10_000, 0.51) for s in range(0, 130, 20)])
+        store.record_signal(Signal("s1", "spike_hunter", "m1", "ta", 5, Direction.UP, 0.5, 0.06, (),
+                                   Decision.TRADED, "jump"))
+        store.record_fill(fill("f1"))
+    con = duckdb.connect(str(path))  # turn it back into what a version-1 bot left
+    for table, key in (("bars_1m", "PRIMARY KEY (token_id, minute_ts_ms)"), ("signals", "PRIMARY KEY (signal_id)")):
+        columns = ", ".join(f"{name} {kind}" for name, kind in con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?"
+            " ORDER BY ordinal_position", [table]).fetchall())
+        con.execute(f"CREATE TABLE {table}_v1 ({columns}, {key}); INSERT INTO {table}_v1 SELECT * FROM {table};"
+                    f" DROP TABLE {table}; ALTER TABLE {table}_v1 RENAME TO {table}")
+    con.execute("UPDATE store_meta SET value = '1' WHERE key = 'schema_version'")
+    keys = "SELECT table_name FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' ORDER BY 1"
+    assert {"bars_1m", "signals"} <= {t for (t,) in con.execute(keys).fetchall()}
+    con.close()
+
+    with Store(path) as store:
+        assert _sql(store, "SELECT value FROM store_meta WHERE key = 'schema_version'") == [("2",)]
+        assert not {"bars_1m", "signals"} & {t for (t,) in _sql(store, keys)}
+        assert "fills" in {t for (t,) in _sql(store, keys)}  # money tables keep theirs
+        assert _sql(store, "SELECT minute_ts_ms, ticks FROM bars_1m ORDER BY 1") == [
+            (10 * MIN, 3), (11 * MIN, 3), (12 * MIN, 1)]  # the open minute was written at close
+        assert _sql(store, "SELECT signal_id, reason FROM signals") == [("s1", "jump")]
+        assert not store.record_signal(Signal("s1", "spike_hunter", "m1", "ta", 5, Direction.UP, 0.5, 0.06, (),
+                                              Decision.TRADED, "jump"))
+        assert [f.fill_id for f in store.load_fills()] == ["f1"]
+        store.record_signal(Signal("s2", "spike_hunter", "m1", "ta", 6, Direction.UP, 0.5, 0.06, (), Decision.TRADED, ""))
+        assert _sql(store, "SELECT signal_id FROM signals ORDER BY seq") == [("s1",), ("s2",)]
+
+
 def test_record_ticks_10k_updates_is_fast(store):
     def batch(k: int) -> list[BookUpdate]:
         return [book(f"token-{i % 200:03d}", k * 100_000 + i * 10, 0.40 + (i % 7) / 100, 0.6, 10.0 + i + k)
@@ -359,6 +414,16 @@ def test_snapshot_tables_keep_the_newest_rows(store, tmp_path, monkeypatch):
         store.record_journal(ts, "note", f"line {ts}")
     store.export_snapshots(tmp_path / "snapshots", now_ms=10)
     assert SnapshotReader(tmp_path).table("journal").ts_ms.tolist() == [3, 4, 5]
+    # The next export searches from the last cut-off on: newer rows push it forward, an older
+    # row recorded late (a replay) stays out, ties on ts_ms go by recording order.
+    for ts in (2, 6, 4):
+        store.record_journal(ts, "note", f"late {ts}")
+    store.export_snapshots(tmp_path / "snapshots", now_ms=10)
+    journal = SnapshotReader(tmp_path).table("journal")
+    assert list(zip(journal.ts_ms, journal.text, strict=True)) == [(4, "late 4"), (5, "line 5"), (6, "late 6")]
+    store._con.execute("DELETE FROM journal WHERE ts_ms >= 4")  # fewer rows than at the last cut-off
+    store.export_snapshots(tmp_path / "snapshots", now_ms=10)
+    assert SnapshotReader(tmp_path).table("journal").ts_ms.tolist() == [2, 2, 3]
 
 
 def test_newest_rows_export_within_a_small_memory_limit(tmp_path):
@@ -402,7 +467,7 @@ def test_schema_version_mismatch_is_refused_and_releases_the_file(tmp_path):
     path = tmp_path / "polybot.duckdb"
     with Store(path) as store:
         store._con.execute("UPDATE store_meta SET value = '99' WHERE key = 'schema_version'")
-    with pytest.raises(RuntimeError, match="schema version 99, this bot expects 1"):
+    with pytest.raises(RuntimeError, match="schema version 99, this bot expects 2: it was written by a newer Polybot"):
         Store(path)
     probe = "import duckdb, sys; duckdb.connect(sys.argv[1]).close()"  # another process: lock released?
     subprocess.run([sys.executable, "-c", probe, str(path)], check=True, timeout=60)

@@ -5,9 +5,14 @@ fit the t3.micro budget.
 Runs only when asked (``make soak``, which sets POLYBOT_SOAK=1; POLYBOT_SOAK_S sets the length,
 at least 600 s for the acceptance run). Figures go to tests/artifacts/soak.json.
 
-"Start" is the RSS after a 60 s warm-up (detector windows full, DuckDB's caches primed, first
-compaction and backup done); growth is measured from there to the end. Scheduled compaction
-and backups run every few minutes during the soak so housekeeping is part of what is measured.
+"Start" is the bot's RSS in the minute after a 60 s warm-up (detector windows full, DuckDB's
+caches primed), "end" its RSS in the last minute; growth is measured between the two. RSS is
+sampled every 2 s and each minute is summed up by its median, because a single sample lands
+anywhere on a ±15 MB sawtooth (DuckDB's block cache refills between the bot's 5 s releases, see
+bot/ops) and on the short peaks of a backup; the median is the level, and it must stay within
+10 %. The minute's minimum, the memory the bot never gives back, is reported beside it. Scheduled
+compaction and backups run every three minutes during the soak, so housekeeping is part of what
+is measured.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -32,10 +38,13 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "tests" / "artifacts"
 SOAK_S = float(os.environ.get("POLYBOT_SOAK_S", "600"))
 WARMUP_S = 60.0
+WINDOW_S = 60.0
+SAMPLE_S = 2.0
 MAX_GROWTH = 0.10
 MAX_COMBINED_MB = 700.0
 # What docker-compose.yml gives the containers (tests/test_deploy_files.py checks the file says so).
-PRODUCTION_ENV = {"MALLOC_ARENA_MAX": "2", "POLYBOT_DUCKDB_MEMORY_LIMIT_MB": "128", "POLYBOT_DUCKDB_THREADS": "1"}
+PRODUCTION_ENV = {"MALLOC_ARENA_MAX": "2", "DUCKDB_JE_MALLOC_CONF": "tcache:false",
+                  "POLYBOT_DUCKDB_MEMORY_LIMIT_MB": "128", "POLYBOT_DUCKDB_THREADS": "1"}
 
 pytestmark = [
     pytest.mark.soak,
@@ -80,16 +89,20 @@ def test_two_thousand_tokens_for_ten_minutes_memory_stays_flat(tmp_path: Path) -
             t0 = time.monotonic()
             elapsed = 0.0
             while elapsed < SOAK_S:
-                page.wait_for_timeout(10_000)  # the page's live panels keep refreshing meanwhile
+                page.wait_for_timeout(SAMPLE_S * 1000)  # the page's live panels keep refreshing meanwhile
                 elapsed = time.monotonic() - t0
                 assert bot.proc.poll() is None, f"bot died (exit {bot.proc.returncode}):\n{bot.explain()}"
-                state = bot.state()
-                samples.append({"t_s": round(elapsed, 1), "bot_mb": round(tree_rss_mb(bot_ps), 1),
-                                "dashboard_mb": round(tree_rss_mb(dash_ps), 1), "cycles": state["cycle"]["count"],
-                                "tokens": state["feed"]["tokens"], "trades": state["performance"]["trades_total"],
-                                "db_mb": round(sum(f.stat().st_size for f in bot.data_dir.glob("polybot.duckdb*")) / 2**20, 1),
-                                # DuckDB's own memory after its last cache release (bot/ops): where the RSS goes
-                                "store_mb": (state.get("ops") or {}).get("store_memory_mb")})
+                sample = {"t_s": round(elapsed, 1), "bot_mb": round(tree_rss_mb(bot_ps), 1),
+                          "dashboard_mb": round(tree_rss_mb(dash_ps), 1)}
+                if len(samples) % 5 == 0:  # the slower details every 10 s
+                    state = bot.state()
+                    sample.update({
+                        "cycles": state["cycle"]["count"], "tokens": state["feed"]["tokens"],
+                        "trades": state["performance"]["trades_total"],
+                        "db_mb": round(sum(f.stat().st_size for f in bot.data_dir.glob("polybot.duckdb*")) / 2**20, 1),
+                        # DuckDB's own memory after its last cache release (bot/ops): where the RSS goes
+                        "store_mb": (state.get("ops") or {}).get("store_memory_mb")})
+                samples.append(sample)
             assert not page.locator("[data-testid='stException']").count()
             browser.close()
         final_state = bot.state()
@@ -100,15 +113,22 @@ def test_two_thousand_tokens_for_ten_minutes_memory_stays_flat(tmp_path: Path) -
     assert stopped == 0, f"bot exited with {stopped}:\n{bot.explain()}"
     # A failed snapshot export or ops hook is logged and trading goes on: still a soak failure.
     assert "Traceback" not in bot.log.read_text(errors="replace"), bot.explain()
-    warm = [s for s in samples if s["t_s"] >= WARMUP_S]
-    start, end = warm[0], samples[-1]
+    last_t = samples[-1]["t_s"]
+    first = _window(samples, WARMUP_S, WARMUP_S + WINDOW_S)
+    last = _window(samples, last_t - WINDOW_S, last_t + 1)
     peak_combined = max(s["bot_mb"] + s["dashboard_mb"] for s in samples)
+    details = [s for s in samples if "cycles" in s]
     report = {
-        "soak_s": round(samples[-1]["t_s"]), "tokens": end["tokens"], "cycles": end["cycles"], "trades": end["trades"],
-        "bot_rss_first_mb": samples[0]["bot_mb"], "bot_rss_start_mb": start["bot_mb"], "bot_rss_end_mb": end["bot_mb"],
-        "bot_rss_max_mb": max(s["bot_mb"] for s in samples), "bot_growth_pct": round((end["bot_mb"] / start["bot_mb"] - 1) * 100, 1),
-        "dashboard_rss_start_mb": start["dashboard_mb"], "dashboard_rss_end_mb": end["dashboard_mb"],
-        "combined_peak_mb": round(peak_combined, 1), "db_end_mb": end["db_mb"],
+        "soak_s": round(last_t), "tokens": final_state["feed"]["tokens"], "cycles": final_state["cycle"]["count"],
+        "trades": final_state["performance"]["trades_total"], "samples_every_s": SAMPLE_S,
+        "bot_rss_first_sample_mb": samples[0]["bot_mb"], "bot_rss_last_sample_mb": samples[-1]["bot_mb"],
+        "bot_rss_start_median_mb": first["bot_median"], "bot_rss_end_median_mb": last["bot_median"],
+        "bot_rss_start_min_mb": first["bot_min"], "bot_rss_end_min_mb": last["bot_min"],
+        "bot_rss_max_mb": max(s["bot_mb"] for s in samples),
+        "bot_growth_pct": round((last["bot_median"] / first["bot_median"] - 1) * 100, 1),
+        "bot_retained_growth_pct": round((last["bot_min"] / first["bot_min"] - 1) * 100, 1),
+        "dashboard_rss_start_median_mb": first["dash_median"], "dashboard_rss_end_median_mb": last["dash_median"],
+        "combined_peak_mb": round(peak_combined, 1), "db_end_mb": details[-1]["db_mb"],
         "backups_made": final_state.get("ops", {}).get("last_backup") is not None,
         "samples": samples,
     }
@@ -116,12 +136,21 @@ def test_two_thousand_tokens_for_ten_minutes_memory_stays_flat(tmp_path: Path) -
     (ARTIFACTS / "soak.json").write_text(json.dumps(report, indent=2))
     print(json.dumps({k: v for k, v in report.items() if k != "samples"}, indent=2))
     assert SOAK_S < 600 or report["soak_s"] >= 600
-    assert end["tokens"] >= 2000
-    assert end["bot_mb"] <= start["bot_mb"] * (1 + MAX_GROWTH), report
-    assert end["dashboard_mb"] <= start["dashboard_mb"] * (1 + MAX_GROWTH), report
-    assert peak_combined < MAX_COMBINED_MB, report
+    assert report["tokens"] >= 2000
+    summary = {k: v for k, v in report.items() if k != "samples"}
+    assert last["bot_median"] <= first["bot_median"] * (1 + MAX_GROWTH), summary
+    assert last["dash_median"] <= first["dash_median"] * (1 + MAX_GROWTH), summary
+    assert peak_combined < MAX_COMBINED_MB, summary
     if SOAK_S >= 400:  # backups are scheduled every 3 minutes; the first comes after one interval
         assert report["backups_made"]
+
+
+def _window(samples: list[dict], from_s: float, to_s: float) -> dict[str, float]:
+    """Median and minimum RSS of the samples taken in [from_s, to_s)."""
+    inside = [s for s in samples if from_s <= s["t_s"] < to_s]
+    assert len(inside) >= 10, f"only {len(inside)} samples between {from_s:.0f} s and {to_s:.0f} s"
+    bot, dash = [s["bot_mb"] for s in inside], [s["dashboard_mb"] for s in inside]
+    return {"bot_median": statistics.median(bot), "bot_min": min(bot), "dash_median": statistics.median(dash)}
 
 
 def _up(url: str) -> bool:
