@@ -150,7 +150,8 @@ def _window(samples: list[dict], from_s: float, to_s: float) -> dict[str, float]
     inside = [s for s in samples if from_s <= s["t_s"] < to_s]
     assert len(inside) >= 10, f"only {len(inside)} samples between {from_s:.0f} s and {to_s:.0f} s"
     bot, dash = [s["bot_mb"] for s in inside], [s["dashboard_mb"] for s in inside]
-    return {"bot_median": statistics.median(bot), "bot_min": min(bot), "dash_median": statistics.median(dash)}
+    return {"bot_median": round(statistics.median(bot), 1), "bot_min": min(bot),
+            "dash_median": round(statistics.median(dash), 1)}
 
 
 def _up(url: str) -> bool:
