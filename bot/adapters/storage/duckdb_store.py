@@ -60,8 +60,9 @@ _BARS_FROM_TICKS = (
 
 # bars_1m and signals grow with every minute and every alarm, and carry no primary key: DuckDB
 # holds a key's ART index in memory, and with these two keys it reached 30 MB in a 10-minute
-# soak on 2,000 tokens (under 2 MB without them). Their writers keep them unique instead (_write_bars replaces the minutes
-# it recomputes, record_batch skips signal_ids already stored). Version 1 had the keys (_migrate).
+# soak on 2,000 tokens (under 2 MB without them). Their writers keep them unique instead
+# (_write_bars replaces the minutes it recomputes, _unstored_signals skips signal_ids already
+# stored). Version 1 had the keys (_migrate).
 _BARS_1M = """CREATE TABLE IF NOT EXISTS bars_1m (
     token_id VARCHAR, minute_ts_ms BIGINT, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, ticks BIGINT);"""
 _SIGNALS = """CREATE TABLE IF NOT EXISTS signals (
