@@ -69,7 +69,8 @@ _SIGNALS = """CREATE TABLE IF NOT EXISTS signals (
     signal_id VARCHAR, ts_ms BIGINT, strategy VARCHAR, market_id VARCHAR, token_id VARCHAR,
     direction VARCHAR, price DOUBLE, move DOUBLE, decision VARCHAR, reason VARCHAR, layers_json VARCHAR,
     seq BIGINT DEFAULT nextval('row_seq'));"""
-_RECREATED_IN = {2: {"bars_1m": _BARS_1M, "signals": _SIGNALS}}  # schema version -> tables it re-creates
+# schema version -> the tables it re-creates: table -> (new definition, order the rows are copied in)
+_RECREATED_IN = {2: {"bars_1m": (_BARS_1M, "token_id, minute_ts_ms"), "signals": (_SIGNALS, "seq")}}
 
 _SCHEMA = f"""
 CREATE SEQUENCE IF NOT EXISTS row_seq;
@@ -202,10 +203,9 @@ class Store:
         log.info("upgrading %s to schema version %d (re-creating %s)", self.db_path, version, ", ".join(tables))
         con.execute("BEGIN TRANSACTION")
         try:
-            for table, ddl in tables.items():
+            for table, (ddl, order) in tables.items():
                 con.execute(f"ALTER TABLE {table} RENAME TO {table}_old")
                 con.execute(ddl)
-                order = "seq" if "seq BIGINT" in ddl else "1, 2"
                 con.execute(f"INSERT INTO {table} SELECT * FROM {table}_old ORDER BY {order}")
                 con.execute(f"DROP TABLE {table}_old")
             con.execute("UPDATE store_meta SET value = ? WHERE key = 'schema_version'", [str(version)])
@@ -606,12 +606,15 @@ class Store:
         narrow check confirms; only a store that mixes times (a replay of older data into the
         same folder) pays for the wide sort.
         """
+        def cut_off(floor: int | None) -> tuple[Any, ...] | None:
+            after = "" if floor is None else f"WHERE ts_ms >= {floor}"
+            return con.execute(f"SELECT ts_ms, seq FROM {table} {after} ORDER BY ts_ms DESC, seq DESC"
+                               f" LIMIT 1 OFFSET {_NEWEST_ROWS - 1}").fetchone()
+
         floor = self._newest_floor.get(table)
-        after = f"WHERE ts_ms >= {floor}" if floor is not None else ""
-        find = f"SELECT ts_ms, seq FROM {table} {after} ORDER BY ts_ms DESC, seq DESC LIMIT 1 OFFSET {_NEWEST_ROWS - 1}"
-        row = con.execute(find).fetchone()
+        row = cut_off(floor)
         if row is None and floor is not None:  # fewer rows than at the last export: look at all of them
-            row = con.execute(find.replace(after, "")).fetchone()
+            row = cut_off(None)
         if row is None:
             self._newest_floor.pop(table, None)
             cut = f"SELECT * FROM {table}"
